@@ -1,0 +1,98 @@
+# tapdns: one non-recursive Makefile.
+#   make                 build every program into $(BUILD)/bin
+#   make test            build and run every test (unit, fuzz corpus replay, system)
+#   make SANITIZER=address|undefined   instrumented build (use BUILD=build-asan etc.)
+#   make fuzz            libFuzzer binaries (clang) into $(BUILD)/fuzz/libfuzzer
+#   make deps            install the Debian packages the project needs
+#   make bench-capture   capture-path benchmark
+BUILD     ?= build
+CC        ?= cc
+CLANG     ?= clang
+SANITIZER ?=
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -MMD -MP
+LDLIBS  := -lknot -lzstd -lpcap -linih -lpthread
+ifneq ($(SANITIZER),)
+CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZER)
+endif
+
+# Library: everything in lib/ and spool/ except program mains (tool_*.c).
+LIB_SRC   := $(wildcard lib/*.c) $(filter-out spool/tool_%.c,$(wildcard spool/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_A     := $(BUILD)/libtapdns.a
+
+SPOOL_SRC := $(wildcard spool/tool_*.c)
+SPOOL_OBJ := $(SPOOL_SRC:%.c=$(BUILD)/obj/%.o)
+PROGRAMS  := $(BUILD)/bin/tapdns-spool
+
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELPER_OBJ := $(BUILD)/obj/tests/unit/tt.o $(BUILD)/obj/tests/unit/pcapgen.o
+
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+LIBFUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/libfuzzer/%)
+
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
+
+.PHONY: all test check fuzz deps bench bench-capture clean
+all: $(PROGRAMS) $(TEST_BIN) $(FUZZ_BIN) $(BENCH_BIN) $(BPF_CHECK)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/tapdns-spool: $(SPOOL_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Fuzz targets: with gcc they link a main that replays the corpus (a regression test);
+# `make fuzz` builds the same targets against libFuzzer with clang.
+$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay_main.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: $(LIBFUZZ_BIN)
+$(BUILD)/fuzz/libfuzzer/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilib -Ispool -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_HELPER_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Proof that the frame decoder header compiles for the BPF target (the XDP program reuses it).
+$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c lib/frame.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -O2 -g -target bpf -Wall -Werror -Ilib -c -o $@ $<
+
+test check: all
+	BUILD=$(BUILD) tests/run.sh
+
+bench: bench-capture
+bench-capture: $(BUILD)/bench/bench_capture $(PROGRAMS)
+	BUILD=$(BUILD) bench/capture.sh
+
+deps:
+	appliance/debian-deps.sh
+
+clean:
+	rm -rf $(BUILD) build-*
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
