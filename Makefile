@@ -96,3 +96,10 @@ clean:
 	rm -rf $(BUILD) build-*
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# The main job on the embedded sample (README's first command).
+.PHONY: demo
+demo: $(PROGRAMS)
+	rm -rf $(BUILD)/demo && mkdir -p $(BUILD)/demo/spool
+	$(BUILD)/bin/tapdns-spool import-pcap --sensor demo --out $(BUILD)/demo/spool tests/data/sample.pcap
+	$(BUILD)/bin/tapdns-spool stats $(BUILD)/demo/spool/*.tds.zst
