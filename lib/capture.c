@@ -247,14 +247,21 @@ static void on_tcp_message(void *ctx, const struct td_frame *f, uint64_t ts_ns, 
     handle_dns(t->c, &src, msg, len);
 }
 
-static int resolver_ok(const struct td_capture *c, const struct td_frame *f)
+/* With a resolver list, keep only the resolvers' upstream traffic: a resolver address on one
+ * side, an outside address on the other. With ports known (dir_known), the resolver must also
+ * be the client: it sends to a DNS port, or receives from one. */
+static int resolver_ok(const struct td_capture *c, const struct td_frame *f, int dir_known)
 {
     const struct td_sensor_filter *flt = &c->opts.filter;
     if (flt->nresolvers == 0)
         return 1;
     int s = td_sensor_filter_is_resolver(flt, f->ip_version, f->src);
     int d = td_sensor_filter_is_resolver(flt, f->ip_version, f->dst);
-    return s != d;
+    if (s == d)
+        return 0;
+    if (!dir_known)
+        return 1;
+    return s ? td_sensor_filter_port(flt, f->dport) : td_sensor_filter_port(flt, f->sport);
 }
 
 /* L4 decoded (f offsets relative to base). */
@@ -265,7 +272,7 @@ static void handle_l4(struct td_capture *c, uint64_t ts_ns, struct td_frame *f, 
         c->st.skip_port++;
         return;
     }
-    if (!(flags & TD_RF_FRAGMENTED) && !resolver_ok(c, f)) {
+    if (!resolver_ok(c, f, 1)) {
         c->st.skip_not_resolver++;
         return;
     }
@@ -324,7 +331,7 @@ void td_capture_frame(struct td_capture *c, uint64_t ts_ns, int linktype,
         c->st.skip_not_udp_tcp++;
         return;
     }
-    if (!resolver_ok(c, &f)) {
+    if (!resolver_ok(c, &f, 0)) {
         c->st.skip_not_resolver++;
         return;
     }

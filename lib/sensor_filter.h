@@ -1,7 +1,8 @@
 /* sensor_filter.h: what the sensor keeps, as the seed system's sensor decided it.
  *  - DNS port set: a frame is DNS if its source or destination port is in the set.
  *  - Resolver addresses (optional): when set, only traffic between a resolver address and a
- *    non-resolver address (the outside) is kept; client-to-resolver traffic and everything
+ *    non-resolver address (the outside), with the resolver as the DNS client (sending to or
+ *    receiving from a DNS port), is kept; client-to-resolver traffic and everything
  *    else is skipped. Entries are addresses or prefixes ("10.0.0.53", "2001:db8::/64").
  *  - RD policy: by default only iterative traffic (RD=0) is kept: answers straight from
  *    authoritative servers, TTLs unchanged.
