@@ -45,6 +45,7 @@ BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 .PHONY: all test check fuzz deps bench bench-capture clean
 all: $(PROGRAMS) $(TEST_BIN) $(FUZZ_BIN) $(BENCH_BIN) $(BPF_CHECK)
 
+$(BUILD)/obj/bench/%.o: CFLAGS += -Itests/unit
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
