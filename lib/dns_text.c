@@ -25,13 +25,22 @@ static int wire_name_ok(const uint8_t *name, size_t len)
     return 0;
 }
 
+/* Longest text of a 255-octet name: every octet as \DDD. */
+#define NAME_TEXT_MAX (TD_DNS_NAME_MAX * 4 + 1)
+
 int td_dns_name_to_text(const uint8_t *name, size_t len, char *buf, size_t cap)
 {
+    char tmp[NAME_TEXT_MAX + 1];
     if (!wire_name_ok(name, len) || cap == 0)
         return -1;
-    if (!knot_dname_to_str(buf, name, cap))
+    /* libknot wants worst-case room, so render into tmp and copy what fits exactly */
+    if (!knot_dname_to_str(tmp, name, sizeof tmp))
         return -1;
-    return (int)strlen(buf);
+    size_t n = strlen(tmp);
+    if (n + 1 > cap)
+        return -1;
+    memcpy(buf, tmp, n + 1);
+    return (int)n;
 }
 
 static int put(char *buf, size_t cap, const char *s)
@@ -65,11 +74,16 @@ int td_dns_class_to_text(uint16_t rclass, char *buf, size_t cap)
     return n < 0 ? -1 : (int)strlen(buf);
 }
 
+/* The header's 4-bit rcodes, spelled as dig and the IANA registry do (libknot says NOTIMPL). */
+static const char *const rcode_names[16] = {
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+    "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI",
+};
+
 int td_dns_rcode_to_text(uint8_t rcode, char *buf, size_t cap)
 {
-    const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
-    if (l && l->name)
-        return put(buf, cap, l->name);
+    if (rcode < 16 && rcode_names[rcode])
+        return put(buf, cap, rcode_names[rcode]);
     return fmt_num(buf, cap, "RCODE", rcode);
 }
 
@@ -144,8 +158,12 @@ int td_dns_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t len, char *
     style.color = NULL;
 
     int n = knot_rrset_txt_dump_data(&rrset, 0, buf, cap, &style);
-    if (n >= 0 && (size_t)n < cap && printable_line(buf, (size_t)n))
-        return n;
+    if (n >= 0 && (size_t)n < cap) {
+        while (n > 0 && buf[n - 1] == ' ') /* libknot leaves a blank after some types */
+            buf[--n] = 0;
+        if (printable_line(buf, (size_t)n))
+            return n;
+    }
     return generic_rdata(rdata, len, buf, cap);
 }
 
