@@ -12,7 +12,7 @@
  * Rules (all offsets are of the L4 data, in octets):
  *   - offset must be a multiple of 8; a fragment with more-fragments set must have a
  *     length that is a non-zero multiple of 8; offset + length <= 65535; the captured data
- *     must be complete (no TD_FF_IP_TRUNC). Otherwise the fragment alone is dropped
+ *     must be complete (no TD_FF_IP_TRUNC, payload_len >= ip_payload_len). Otherwise the fragment alone is dropped
  *     (invalid) and the datagram keeps what it had.
  *   - the last fragment (no more-fragments) fixes the total length. A second last fragment
  *     with another end, a fragment past the total, or a last fragment ending before data
@@ -296,7 +296,7 @@ td_ipfrag_add(struct td_ipfrag *t, uint64_t ts_ns, const struct td_frame *f,
 
     uint32_t off = f->frag_off, len = f->ip_payload_len, end = off + len;
     int more = (f->flags & TD_FF_MORE_FRAGS) != 0;
-    if ((f->flags & TD_FF_IP_TRUNC) || (f->ip_version != 4 && f->ip_version != 6) ||
+    if ((f->flags & TD_FF_IP_TRUNC) || f->payload_len < len || (f->ip_version != 4 && f->ip_version != 6) ||
         off % 8 != 0 || end > FRAG_MAX_LEN || (more && (len == 0 || len % 8 != 0))) {
         t->st.invalid++;
         return -1;

@@ -336,25 +336,30 @@ test_invalid(void)
     CHECK_EQ(td_ipfrag_add(t, 0, &f, dg, &out, &ol), -1);
     CHECK_EQ(st->invalid, 9);
     CHECK_EQ(st->in_progress, 0);
+    f = frag(4, 1, 32, 0, 64, 1);
+    f.payload_len = 63;                  /* fewer octets present than the IP header says */
+    CHECK_EQ(td_ipfrag_add(t, 0, &f, dg, &out, &ol), -1);
+    CHECK_EQ(st->invalid, 10);
+    CHECK_EQ(st->in_progress, 0);
 
     /* two last fragments with different ends: the datagram is dropped */
     CHECK_EQ(feed(t, 0, 4, 1, 33, dg, 0, 16, 1, &out, &ol), 0);
     CHECK_EQ(feed(t, 0, 4, 1, 33, dg, 32, 10, 0, &out, &ol), 0);
     CHECK_EQ(feed(t, 0, 4, 1, 33, dg, 32, 12, 0, &out, &ol), -1);
-    CHECK_EQ(st->invalid, 10);
+    CHECK_EQ(st->invalid, 11);
     CHECK_EQ(st->in_progress, 0);
     /* a fragment past the known end */
     CHECK_EQ(feed(t, 0, 4, 1, 34, dg, 16, 10, 0, &out, &ol), 0);
     CHECK_EQ(feed(t, 0, 4, 1, 34, dg, 24, 8, 1, &out, &ol), -1);
-    CHECK_EQ(st->invalid, 11);
+    CHECK_EQ(st->invalid, 12);
     /* a last fragment ending before data already held */
     CHECK_EQ(feed(t, 0, 4, 1, 35, dg, 32, 16, 1, &out, &ol), 0);
     CHECK_EQ(feed(t, 0, 4, 1, 35, dg, 16, 10, 0, &out, &ol), -1);
-    CHECK_EQ(st->invalid, 12);
+    CHECK_EQ(st->invalid, 13);
     CHECK_EQ(st->in_progress, 0);
     CHECK_EQ(st->bytes_held, 0);
     CHECK_EQ(st->reassembled, 1);
-    CHECK_EQ(st->fragments, 7 + 4 + 1 + 3 + 2 + 2);
+    CHECK_EQ(st->fragments, 7 + 4 + 2 + 3 + 2 + 2);
     td_ipfrag_destroy(&t);
 }
 
