@@ -152,7 +152,7 @@ stop_some() { # name...: TERM all at once (each by its recorded pid), wait up to
         esac
         rm -f "$STATE/$name.pid"
     done
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         alive=""
         for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
         [ -n "$alive" ] || return 0
@@ -164,8 +164,8 @@ stop_one() { stop_some "$1"; }
 
 # wait_dns NS SERVER NAME TYPE [CLASS] [extra kdig args]: until SERVER answers (10 s at most)
 wait_dns() {
-    local n=$1 srv=$2 name=$3 type=$4 cls=${5:-IN} i
-    for i in $(seq 100); do
+    local n=$1 srv=$2 name=$3 type=$4 cls=${5:-IN}
+    for _ in $(seq 100); do
         if nsx "$n" kdig @"$srv" "$name" "$type" -c "$cls" +norec +time=1 +retry=0 2>/dev/null \
             | grep -q 'status: NOERROR'; then
             return 0
@@ -214,10 +214,10 @@ cmd_capture() {
     stop_one unbound
     start_unbound
     wait_dns tdw-cli "$RESOLVER" id.server TXT CH
-    local pcap="$STATE/capture.pcap" i
+    local pcap="$STATE/capture.pcap"
     rm -f "$pcap" "$STATE/tcpdump.out"
     spawn tcpdump tdw-res tcpdump -i up0 -s 0 -U -n -Z root -w "$pcap"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -q 'listening on' "$STATE/tcpdump.out" 2>/dev/null && break
         sleep 0.1
     done
@@ -228,7 +228,7 @@ cmd_capture() {
     local pid
     pid=$(cat "$STATE/tcpdump.pid")
     kill -INT "$pid"
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     stop_one tcpdump
     cp "$pcap" "$out"
     [ -z "${TDW_ANSWERS:-}" ] || cp "$STATE/answers.txt" "$TDW_ANSWERS"
