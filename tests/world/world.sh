@@ -142,7 +142,7 @@ start_unbound() {
 }
 
 stop_some() { # name...: TERM all at once (each by its recorded pid), wait up to 5 s, then KILL
-    local name pids="" pid i alive
+    local name pids="" pid alive
     for name in "$@"; do
         [ -f "$STATE/$name.pid" ] || continue
         pid=$(cat "$STATE/$name.pid")
