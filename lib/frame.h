@@ -28,6 +28,12 @@ typedef uint16_t td_u16;
 typedef uint32_t td_u32;
 #endif
 #define TD_INLINE static inline __attribute__((always_inline))
+/* BPF: unroll constant-bound loops so kernels without bounded-loop support (< 5.3) load it */
+#ifdef __bpf__
+#define TD_UNROLL _Pragma("unroll")
+#else
+#define TD_UNROLL
+#endif
 
 #define TD_FRAME_MAX_VLAN 2
 #define TD_FRAME_MAX_EXT  8   /* IPv6 extension headers walked at most */
@@ -253,6 +259,7 @@ TD_INLINE int td__frame_ip6(const td_u8 *base, const td_u8 *l3, const td_u8 *dat
         f->flags |= TD_FF_IP_TRUNC;
     p = l3 + 40;
     /* ext: octets of extension headers walked, always <= plen */
+    TD_UNROLL
     for (i = 0; i < TD_FRAME_MAX_EXT; i++) {
         td_u32 hlen;
         if (!td__is_ip6_ext(nh))
@@ -302,6 +309,7 @@ TD_INLINE int td_frame_decode(const void *data, const void *data_end, struct td_
         return TD_FRAME_TRUNCATED;
     type = td_load_be16(d + 12);
     p = d + 14;
+    TD_UNROLL
     for (i = 0; i < TD_FRAME_MAX_VLAN; i++) {
         if (!td__is_vlan(type))
             break;
