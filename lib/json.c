@@ -55,13 +55,9 @@ void td_json_free(struct td_json *j)
     td_json_init(j);
 }
 
-/* Makes room for n more octets plus the terminating NUL; 0 on success. */
-static int reserve(struct td_json *j, size_t n)
+/* Slow path of reserve(): grows the buffer geometrically. */
+static int grow(struct td_json *j, size_t n)
 {
-    if (j->oom)
-        return -1;
-    if (j->cap && n < j->cap - j->len)
-        return 0;
     if (n > SIZE_MAX / 2 - j->len - 1) {
         j->oom = 1;
         return -1;
@@ -78,6 +74,16 @@ static int reserve(struct td_json *j, size_t n)
     j->buf = nb;
     j->cap = cap;
     return 0;
+}
+
+/* Makes room for n more octets plus the terminating NUL; 0 on success. */
+static inline int reserve(struct td_json *j, size_t n)
+{
+    if (j->oom)
+        return -1;
+    if (__builtin_expect(j->cap && n < j->cap - j->len, 1))
+        return 0;
+    return grow(j, n);
 }
 
 static void put(struct td_json *j, const char *s, size_t n)
