@@ -72,6 +72,9 @@ attach() { # ns v4 v6 ifname: veth from ns to the bridge in tdw-net
     nsx "$n" ip -6 addr add "$a6/112" dev "$ifn" nodad
     # One TCP segment per packet, as on a wire (veth would otherwise carry GSO super-packets).
     nsx "$n" ip link set dev "$ifn" gso_max_segs 1
+    # Checksums computed in software, as a tap on a real link sees them (veth would otherwise
+    # leave them to an offload that never happens, and every capture would show bad sums).
+    nsx "$n" ethtool -K "$ifn" tx off >/dev/null
     nsx "$n" ip link set "$ifn" up
 }
 

@@ -1,0 +1,61 @@
+/* tapdns-spool: import captures into spool files and inspect them. */
+#include "cli.h"
+#include "tool.h"
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    { "import-pcap", tool_import_pcap, "read pcap/pcapng files through the capture core into spool files" },
+    { "cat", tool_cat, "print the records of spool files as JSON lines" },
+    { "verify", tool_verify, "check spool files (exit 0 all good, 1 any bad)" },
+    { "stats", tool_stats, "summarise spool files" },
+    { "to-pcap", tool_to_pcap, "write the records of spool files back as a pcap file" },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tapdns-spool COMMAND [OPTIONS] [FILE...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\n'tapdns-spool COMMAND --help' describes each command's options.\n");
+}
+
+int tool_parse(const char *prog, const char *synopsis, const struct td_option *opts,
+               int argc, char **argv, int *first, int need_args)
+{
+    char err[256];
+    enum td_cli_res r = td_cli_parse(prog, synopsis, opts, argc, argv, first, stdout, err, sizeof err);
+    if (r == TD_CLI_HELP)
+        return 1;
+    if (r == TD_CLI_ERROR) {
+        fprintf(stderr, "%s: %s (see --help)\n", prog, err);
+        return -1;
+    }
+    if (need_args && *first >= argc) {
+        fprintf(stderr, "%s: no FILE given (see --help)\n", prog);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "tapdns-spool: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
