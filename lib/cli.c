@@ -44,13 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Defined in config.c (shared reasons for numbers, sizes, durations, booleans). They
- * belong in config.h: see the helper report. */
-const char *td_config_parse_u64(const char *s, uint64_t *out);
-const char *td_config_parse_size(const char *s, uint64_t *out);
-const char *td_config_parse_duration_ns(const char *s, uint64_t *out);
-const char *td_config_parse_bool(const char *s, int *out);
-
 #define USAGE_MAX_COLUMN 32
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -450,4 +443,31 @@ int td_cli_apply_config(const struct td_option *opts, const struct td_config *c,
         }
     }
     return 0;
+}
+
+const char *td_cli_find_value(const struct td_option *opts, const char *name, int argc, char **argv)
+{
+    char short_name = 0;
+    for (const struct td_option *o = opts; o->name; o++)
+        if (!strcmp(o->name, name))
+            short_name = o->short_name;
+    size_t n = strlen(name);
+    const char *found = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            break;
+        if (a[0] == '-' && a[1] == '-' && !strncmp(a + 2, name, n)) {
+            if (a[2 + n] == '=')
+                found = a + 3 + n;
+            else if (a[2 + n] == '\0' && i + 1 < argc)
+                found = argv[++i];
+        } else if (short_name && a[0] == '-' && a[1] == short_name) {
+            if (a[2])
+                found = a + 2;
+            else if (i + 1 < argc)
+                found = argv[++i];
+        }
+    }
+    return found;
 }

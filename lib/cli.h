@@ -1,8 +1,11 @@
 /* cli.h: the one option-table command-line layer. A program describes its options in a
  * table; td_cli_parse() handles "--name value", "--name=value", "-x value", flags, "--",
- * "--help" (prints usage from the table) and errors. An option may name a config key
- * ("section.key"): td_cli_apply_config() fills targets from the config first, so the
- * command line overrides the file.
+ * "--help" (prints usage from the table) and errors. Options and positional arguments may be
+ * interleaved (argv is reordered: options first). An option may name a config key
+ * ("section.key"). Order: td_cli_find_value() for the config path, td_config_load(),
+ * td_cli_apply_config(), then td_cli_parse(), so the command line overrides the file. A
+ * required option counts as given when the config set it. The first occurrence of a list
+ * option on the command line replaces the config's list; later ones append.
  *
  * IMPLEMENTATION: helper E. */
 #ifndef TD_CLI_H
@@ -48,6 +51,9 @@ enum td_cli_res { TD_CLI_OK = 0, TD_CLI_HELP = 1, TD_CLI_ERROR = -1 };
 enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struct td_option *opts,
                              int argc, char **argv, int *first_arg, FILE *out, char *err, size_t errlen);
 void td_cli_usage(FILE *out, const char *prog, const char *synopsis, const struct td_option *opts);
+/* Value of option `name` (long name) as given in argv ("--name V", "--name=V", "-x V", "-xV"
+ * with x its short name), before full parsing; the last occurrence wins; NULL if absent. */
+const char *td_cli_find_value(const struct td_option *opts, const char *name, int argc, char **argv);
 /* Fills targets of options that name a config key present in c; -1 with err on a bad value. */
 int td_cli_apply_config(const struct td_option *opts, const struct td_config *c, char *err, size_t errlen);
 

@@ -45,13 +45,6 @@
 #define TD_CONFIG_MAX_FILE (1024 * 1024)
 #define TD_CONFIG_NAME_MAX 48
 
-/* Value parsers shared with cli.c (declared there too; they belong in config.h, see
- * the helper report). Each returns NULL on success or the reason without the value. */
-const char *td_config_parse_u64(const char *s, uint64_t *out);
-const char *td_config_parse_size(const char *s, uint64_t *out);
-const char *td_config_parse_duration_ns(const char *s, uint64_t *out);
-const char *td_config_parse_bool(const char *s, int *out);
-
 struct td_config_entry {
     const char *section, *key, *value; /* point into one allocation owned by the entry */
     int line;

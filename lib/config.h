@@ -36,4 +36,11 @@ int td_config_check_known(const struct td_config *c, const char *const *known, c
  * item_cap octets); returns the count or -1 (too many / too long) with err. */
 int td_config_split_list(const char *value, char (*items)[256], int max, char *err, size_t errlen);
 
+/* Value parsers shared by the getters and the CLI layer: NULL on success, else the reason
+ * (without the value), e.g. "expected a number". Same suffix rules as the getters. */
+const char *td_config_parse_u64(const char *s, uint64_t *out);
+const char *td_config_parse_size(const char *s, uint64_t *out);
+const char *td_config_parse_duration_ns(const char *s, uint64_t *out);
+const char *td_config_parse_bool(const char *s, int *out);
+
 #endif

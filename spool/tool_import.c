@@ -92,9 +92,7 @@ int tool_import_pcap(int argc, char **argv)
     struct td_config *cfg = NULL;
 
     /* The config file, if any, is applied first so the command line overrides it. */
-    for (int i = 1; i < argc - 1; i++)
-        if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
-            config_path = argv[i + 1];
+    config_path = td_cli_find_value(opts, "config", argc, argv);
     if (config_path) {
         cfg = td_config_load(config_path, err, sizeof err);
         if (!cfg || td_cli_apply_config(opts, cfg, err, sizeof err) != 0) {

@@ -396,6 +396,26 @@ static void test_config_then_cli(void)
     reset();
 }
 
+static void test_find_value(void)
+{
+    static const char *cfg;
+    const struct td_option fopts[] = {
+        { "config", 'c', TD_OPT_STRING, &cfg, "FILE", "config", NULL, 0 },
+        { "out", 'o', TD_OPT_STRING, &cfg, "DIR", "out", NULL, 0 },
+        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
+    };
+    char *a1[] = { "p", "--out", "d", "--config", "a.conf", "x", NULL };
+    CHECK_STR(td_cli_find_value(fopts, "config", 6, a1), "a.conf");
+    char *a2[] = { "p", "--config=b.conf", NULL };
+    CHECK_STR(td_cli_find_value(fopts, "config", 2, a2), "b.conf");
+    char *a3[] = { "p", "-cc.conf", "-c", "d.conf", NULL };
+    CHECK_STR(td_cli_find_value(fopts, "config", 4, a3), "d.conf");
+    char *a4[] = { "p", "--", "--config", "e.conf", NULL };
+    CHECK(td_cli_find_value(fopts, "config", 4, a4) == NULL);
+    char *a5[] = { "p", "--configx", "f", "--config", NULL };
+    CHECK(td_cli_find_value(fopts, "config", 4, a5) == NULL);
+}
+
 int main(void)
 {
     TT_RUN(test_usage);
@@ -404,6 +424,7 @@ int main(void)
     TT_RUN(test_errors);
     TT_RUN(test_lists);
     TT_RUN(test_config_then_cli);
+    TT_RUN(test_find_value);
     reset();
     return tt_finish();
 }
