@@ -1,7 +1,10 @@
 /* json.h: the one JSON writer. Builds into a growable buffer; commas and nesting tracked
  * by the writer; strings escaped per RFC 8259 (quote, backslash, control octets as \u00XX;
- * valid UTF-8 passes through, each invalid octet becomes U+FFFD). Allocation failure is
- * sticky (j->oom) and checked once at the end.
+ * valid UTF-8 passes through, each invalid octet becomes U+FFFD). Allocation failure and
+ * misuse (a value in an object without a key, a key in an array, closing the wrong
+ * container, depth over TD_JSON_MAX_DEPTH, a newline with containers open) are sticky
+ * (j->oom) and checked once at the end: td_json_flush() then returns -1.
+ * td_json_string(j, NULL) writes null.
  *
  * IMPLEMENTATION: helper E. */
 #ifndef TD_JSON_H
