@@ -170,7 +170,8 @@ enum td_dns_res td_dns_iter_init(struct td_dns_iter *it, const uint8_t *msg, siz
     return TD_DNS_OK;
 }
 
-int td_dns_iter_next(struct td_dns_iter *it, struct td_dns_rr *rr)
+/* One RR; the owner is copied into rr->owner only when copy_owner (validate skips it). */
+static int iter_next(struct td_dns_iter *it, struct td_dns_rr *rr, int copy_owner)
 {
     if (it->err != TD_DNS_OK)
         return -1;
@@ -185,7 +186,7 @@ int td_dns_iter_next(struct td_dns_iter *it, struct td_dns_rr *rr)
         r = TD_DNS_COUNT_MISMATCH;
         goto fail;
     }
-    r = td_dns_unpack_name(msg, len, &off, rr->owner, &rr->owner_len);
+    r = td_dns_unpack_name(msg, len, &off, copy_owner ? rr->owner : NULL, &rr->owner_len);
     if (r != TD_DNS_OK)
         goto fail;
     if (len - off < 10) {
@@ -209,6 +210,11 @@ int td_dns_iter_next(struct td_dns_iter *it, struct td_dns_rr *rr)
 fail:
     it->err = r;
     return -1;
+}
+
+int td_dns_iter_next(struct td_dns_iter *it, struct td_dns_rr *rr)
+{
+    return iter_next(it, rr, 1);
 }
 
 /* ---- rdata descriptors ---- */
@@ -375,7 +381,7 @@ enum td_dns_res td_dns_validate(const uint8_t *msg, size_t len)
     if (r != TD_DNS_OK)
         return r;
     int k;
-    while ((k = td_dns_iter_next(&it, &rr)) == 1) {
+    while ((k = iter_next(&it, &rr, 0)) == 1) {
         struct walk w = {msg, rr.rdata_off, (size_t)rr.rdata_off + rr.rdlength, NULL, 0, 0};
         r = rdata_walk(&w, rr.type);
         if (r != TD_DNS_OK)
