@@ -203,10 +203,12 @@ static void walk(const uint8_t *b, size_t len, struct layout *L)
     free(out);
 }
 
+static int use_fsync; /* fsync is slow on test machines: only test_rotation uses it */
+
 static struct td_spool_writer *mkwriter(const char *sensor, unsigned wid, unsigned fsec, size_t fbytes)
 {
     struct td_spool_writer_opts o = {.dir = tmpdir, .sensor = sensor, .writer_id = wid,
-                                     .frame_seconds = fsec, .frame_bytes = fbytes, .fsync = 1};
+                                     .frame_seconds = fsec, .frame_bytes = fbytes, .fsync = use_fsync};
     const char *err = NULL;
     struct td_spool_writer *w = td_spool_writer_init(&o, &err);
     if (!w)
@@ -593,9 +595,37 @@ static void test_roundtrip(void)
     rm_tmpdir();
 }
 
+/* extreme levels write files the reader takes (window within its 16 MiB bound) */
+static void test_levels(void)
+{
+    mk_tmpdir();
+    int levels[] = {-7, 1, 3, 19};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        struct td_spool_writer_opts o = {.dir = tmpdir, .sensor = "lv", .writer_id = (unsigned)i,
+                                         .frame_bytes = 8u << 20, .zstd_level = levels[i]};
+        const char *err = NULL;
+        struct td_spool_writer *w = td_spool_writer_init(&o, &err);
+        static struct grec g;
+        for (uint64_t k = 0; w && k < 3000; k++) {
+            gen(&g, k, T0 + k, 1);
+            CHECK_EQ(td_spool_write(w, &g.r, T0, &err), 0);
+        }
+        CHECK_EQ(td_spool_writer_destroy(&w, &err), 0);
+        char name[128];
+        td_spool_format_name(name, sizeof name, "lv", HOUR0, (uint32_t)i);
+        int res, mism;
+        uint64_t off;
+        CHECK_EQ(read_check(path_of(name), 0, T0, 1, 1, &res, &err, &off, &mism), 3000);
+        CHECK_EQ(res, TD_SPOOL_EOF);
+        CHECK_EQ(mism, 0);
+    }
+    rm_tmpdir();
+}
+
 static void test_rotation(void)
 {
     mk_tmpdir();
+    use_fsync = 1;
     struct td_spool_writer *w = mkwriter("s", 7, 10, 0);
     static struct grec g;
     const char *err = NULL;
@@ -615,6 +645,7 @@ static void test_rotation(void)
     }
     CHECK_EQ(td_spool_writer_stats(w)->files_closed, 2);
     CHECK_EQ(td_spool_writer_destroy(&w, &err), 0);
+    use_fsync = 0;
     CHECK_STR(ls_dir(), "s.2024022922.7.tds.zst s.2024022923.7.tds.zst s.2024030100.7.tds.zst");
     int res, mism;
     uint64_t off;
@@ -1139,6 +1170,7 @@ int main(void)
     TT_RUN(test_names);
     TT_RUN(test_writer_opts);
     TT_RUN(test_roundtrip);
+    TT_RUN(test_levels);
     TT_RUN(test_rotation);
     TT_RUN(test_frames_by_bytes);
     TT_RUN(test_frames_by_seconds_and_open);
