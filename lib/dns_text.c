@@ -120,6 +120,10 @@ static int printable_line(const char *s, size_t n)
 /* Room for the largest rdata in libknot's layout (length, data, padding). */
 static _Thread_local _Alignas(8) uint8_t rd_store[sizeof(uint16_t) + 65536];
 
+/* libknot reports "no room" and "malformed" with the same code, so whenever its rendering fails
+ * the generic form is tried: with a buffer too small for the master-file form, the (rarely
+ * shorter) generic form may come out instead of -1. Size buf generously: the text can be many
+ * times the rdata (one NSEC bitmap octet can name 8 types of up to 10 characters each). */
 int td_dns_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t len, char *buf, size_t cap)
 {
     if (cap == 0 || len > KNOT_RDATA_MAXLEN)
