@@ -95,7 +95,9 @@ static void free_reader(struct td_spool_reader *r)
 
 struct td_spool_reader *td_spool_reader_open(const char *path, const char **err)
 {
-    const char *e = NULL;
+    const char *e = NULL, *ignored;
+    if (!err)
+        err = &ignored;
     struct td_spool_reader *r = calloc(1, sizeof *r);
     if (!r) {
         *err = "spool reader: out of memory";

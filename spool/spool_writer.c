@@ -245,6 +245,9 @@ static int open_file(struct td_spool_writer *w, uint32_t hour, const char **err)
 
 int td_spool_writer_close_file(struct td_spool_writer *w, const char **err)
 {
+    const char *ignored;
+    if (!err)
+        err = &ignored;
     if (!w || w->fd < 0)
         return 0;
     if (end_frame(w, err) != 0)
@@ -288,6 +291,9 @@ static int frame_due(const struct td_spool_writer *w, uint64_t now_ns)
 
 int td_spool_write(struct td_spool_writer *w, const struct td_record *rec, uint64_t now_ns, const char **err)
 {
+    const char *ignored;
+    if (!err)
+        err = &ignored;
     if (!td_record_valid(rec, err))
         return -1;
     uint32_t hour = td_record_hour(rec);
@@ -319,6 +325,9 @@ int td_spool_write(struct td_spool_writer *w, const struct td_record *rec, uint6
 
 int td_spool_writer_tick(struct td_spool_writer *w, uint64_t now_ns, const char **err)
 {
+    const char *ignored;
+    if (!err)
+        err = &ignored;
     if (w && w->fd >= 0 && frame_due(w, now_ns))
         return end_frame(w, err);
     return 0;
