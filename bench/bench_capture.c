@@ -279,7 +279,7 @@ static double run_stage(enum stage st, const struct cap *c)
         if (st == ST_SPOOL) {
             struct td_spool_writer_opts wo = { .dir = dir, .sensor = "bench", .writer_id = 0,
                                                .frame_seconds = 10, .frame_bytes = 1u << 20,
-                                               .zstd_level = 1, .fsync = 0 };
+                                               .zstd_level = 1, .no_fsync = 1 };
             sc.w = td_spool_writer_init(&wo, &err);
             if (!sc.w) {
                 fprintf(stderr, "spool writer: %s\n", err);

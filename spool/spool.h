@@ -16,7 +16,8 @@ struct td_spool_writer_opts {
     unsigned frame_seconds;  /* close a zstd frame at least this often (default 10) */
     size_t frame_bytes;      /* ... and when this many uncompressed bytes are in it (default 1 MiB) */
     int zstd_level;          /* default 1 */
-    int fsync;               /* 1 (default): fsync file and directory at close */
+    int no_fsync;            /* 0 (default): fsync file and directory at close; 1: skip
+                                (tests, replays); zero-initialised options are the safe ones */
 };
 
 struct td_spool_writer_stats {

@@ -260,7 +260,7 @@ int td_spool_writer_close_file(struct td_spool_writer *w, const char **err)
         return -1;
     }
     w->stats.bytes_out += sizeof eb;
-    if (w->opts.fsync && fsync(w->fd) != 0) {
+    if (!w->opts.no_fsync && fsync(w->fd) != 0) {
         *err = sys_err(w, "spool writer: fsync", w->open_name);
         abandon_file(w);
         return -1;
@@ -275,7 +275,7 @@ int td_spool_writer_close_file(struct td_spool_writer *w, const char **err)
         *err = sys_err(w, "spool writer: rename", w->open_name);
         return -1;
     }
-    if (w->opts.fsync && fsync(w->dirfd) != 0) {
+    if (!w->opts.no_fsync && fsync(w->dirfd) != 0) {
         *err = sys_err(w, "spool writer: fsync of the directory after renaming", w->name);
         return -1;
     }

@@ -126,7 +126,7 @@ int tool_import_pcap(int argc, char **argv)
     struct td_spool_writer_opts wo = {
         .dir = out_dir, .sensor = sensor, .writer_id = (unsigned)writer_id,
         .frame_seconds = (unsigned)frame_seconds, .frame_bytes = frame_bytes,
-        .zstd_level = (int)level, .fsync = !no_fsync,
+        .zstd_level = (int)level, .no_fsync = no_fsync,
     };
     struct import_ctx ic = { 0 };
     const char *werr = NULL;

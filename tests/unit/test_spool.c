@@ -208,7 +208,7 @@ static int use_fsync; /* fsync is slow on test machines: only test_rotation uses
 static struct td_spool_writer *mkwriter(const char *sensor, unsigned wid, unsigned fsec, size_t fbytes)
 {
     struct td_spool_writer_opts o = {.dir = tmpdir, .sensor = sensor, .writer_id = wid,
-                                     .frame_seconds = fsec, .frame_bytes = fbytes, .fsync = use_fsync};
+                                     .frame_seconds = fsec, .frame_bytes = fbytes, .no_fsync = !use_fsync};
     const char *err = NULL;
     struct td_spool_writer *w = td_spool_writer_init(&o, &err);
     if (!w)

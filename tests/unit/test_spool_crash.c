@@ -63,7 +63,7 @@ static uint64_t now_step = 1000000; /* writer clock per record */
 static void child(const char *dir, int fd, uint64_t step)
 {
     struct td_spool_writer_opts o = {.dir = dir, .sensor = "crash", .writer_id = 1, .frame_seconds = 1,
-                                     .frame_bytes = frame_bytes, .fsync = 0};
+                                     .frame_bytes = frame_bytes, .no_fsync = 1};
     const char *err;
     struct td_spool_writer *w = td_spool_writer_init(&o, &err);
     if (!w)
