@@ -2,7 +2,7 @@
 # Crafted pcaps (tests/data/crafted/*.pcap, made by test_capture with TD_WRITE_CRAFTED) go
 # through the real `tapdns-spool import-pcap` and `cat`; the non-zero counters and every
 # JSON record must equal the reviewed golden file <name>.gold. Options for a capture are in
-# <name>.opts. UPDATE_GOLD=1 rewrites the golden files (review the diff before committing).
+# <name>.opts, or in a config file <name>.conf. UPDATE_GOLD=1 rewrites the golden files (review the diff before committing).
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${TAPDNS_BIN:-build/bin}
@@ -12,6 +12,7 @@ for pcap in tests/data/crafted/*.pcap; do
     name=$(basename "$pcap" .pcap)
     opts=""
     [ -f "tests/data/crafted/$name.opts" ] && opts=$(cat "tests/data/crafted/$name.opts")
+    [ -f "tests/data/crafted/$name.conf" ] && opts="--config tests/data/crafted/$name.conf"
     out="$tmp/$name"
     mkdir -p "$out"
     # shellcheck disable=SC2086
