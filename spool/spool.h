@@ -16,6 +16,9 @@ struct td_spool_writer_opts {
     unsigned frame_seconds;  /* close a zstd frame at least this often (default 10) */
     size_t frame_bytes;      /* ... and when this many uncompressed bytes are in it (default 1 MiB) */
     int zstd_level;          /* default 1 */
+    unsigned hour_grace_seconds; /* td_spool_writer_tick closes the file once the clock is this
+                                    far past the end of its hour (default 120; an idle link
+                                    still closes its hour) */
     int no_fsync;            /* 0 (default): fsync file and directory at close; 1: skip
                                 (tests, replays); zero-initialised options are the safe ones */
 };
@@ -29,11 +32,14 @@ struct td_spool_writer;
 /* Returns NULL with *err set (a static string) on bad options. Files open lazily. */
 struct td_spool_writer *td_spool_writer_init(const struct td_spool_writer_opts *opts, const char **err);
 /* Appends a record. The hour of the file is the UTC hour of the record's time (response time,
- * else query time); a record of another hour closes the current file and opens the next.
+ * else query time); a record of a later hour closes the current file and opens the next.
+ * Rotation only moves forward: a late record (earlier hour) goes into the open file, or, when
+ * its hour's file is already closed, into the next hour's file.
  * now_ns is the wall/capture clock used for the every-N-seconds frame close.
  * Returns 0, or -1 with *err. */
 int td_spool_write(struct td_spool_writer *w, const struct td_record *rec, uint64_t now_ns, const char **err);
-/* Closes the current frame if it is older than frame_seconds (call periodically when idle). */
+/* Call periodically (e.g. every second), also when idle: ends the frame if it is older than
+ * frame_seconds, and closes the file once now_ns is hour_grace_seconds past its hour. */
 int td_spool_writer_tick(struct td_spool_writer *w, uint64_t now_ns, const char **err);
 /* Finishes the frame, fsyncs, renames *.open to the final name, fsyncs the directory. */
 int td_spool_writer_close_file(struct td_spool_writer *w, const char **err);

@@ -30,6 +30,8 @@ struct td_spool_writer {
     /* current file; fd < 0 when none */
     int fd;
     uint32_t hour, file_writer_id;
+    uint32_t last_closed_hour; /* hour of the last file closed; valid if closed_any */
+    int closed_any;
     char name[TD_SPOOL_NAME_MAX], open_name[TD_SPOOL_NAME_MAX + 8];
     struct td_spool_end file; /* counts for the end marker */
     /* current frame */
@@ -84,6 +86,8 @@ struct td_spool_writer *td_spool_writer_init(const struct td_spool_writer_opts *
         w->opts.frame_bytes = 1u << 20;
     if (!w->opts.zstd_level)
         w->opts.zstd_level = 1;
+    if (!w->opts.hour_grace_seconds)
+        w->opts.hour_grace_seconds = 120;
     w->fd = -1;
     w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     w->cctx = ZSTD_createCCtx();
@@ -280,6 +284,8 @@ int td_spool_writer_close_file(struct td_spool_writer *w, const char **err)
         return -1;
     }
     w->stats.files_closed++;
+    w->last_closed_hour = w->hour;
+    w->closed_any = 1;
     return 0;
 }
 
@@ -300,6 +306,9 @@ int td_spool_write(struct td_spool_writer *w, const struct td_record *rec, uint6
     /* Rotation only moves forward: a late record of an earlier hour goes into the open file. */
     if (w->fd >= 0 && hour > w->hour && td_spool_writer_close_file(w, err) != 0)
         return -1;
+    /* ... and a late record whose hour is closed goes into the next hour's file. */
+    if (w->fd < 0 && w->closed_any && hour <= w->last_closed_hour)
+        hour = w->last_closed_hour + 1;
     if (w->fd < 0 && open_file(w, hour, err) != 0)
         return -1;
     size_t n = td_record_encode(rec, w->stage + w->stage_len, STAGE_CAP - w->stage_len);
@@ -328,7 +337,12 @@ int td_spool_writer_tick(struct td_spool_writer *w, uint64_t now_ns, const char 
     const char *ignored;
     if (!err)
         err = &ignored;
-    if (w && w->fd >= 0 && frame_due(w, now_ns))
+    if (!w || w->fd < 0)
+        return 0;
+    uint64_t close_at = ((uint64_t)w->hour + 1) * 3600u + w->opts.hour_grace_seconds;
+    if (now_ns / 1000000000u >= close_at)
+        return td_spool_writer_close_file(w, err);
+    if (frame_due(w, now_ns))
         return end_frame(w, err);
     return 0;
 }

@@ -143,7 +143,7 @@ int tool_import_pcap(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    uint64_t unsupported = 0;
+    uint64_t unsupported = 0, last_tick = 0;
     for (int i = first; i < argc; i++) {
         char perr[PCAP_ERRBUF_SIZE];
         pcap_t *p = pcap_open_offline_with_tstamp_precision(argv[i], PCAP_TSTAMP_PRECISION_NANO, perr);
@@ -166,6 +166,11 @@ int tool_import_pcap(int argc, char **argv)
             }
             ic.now_ns = ts;
             td_capture_frame(cap, ts, lt, data + skip, ph->caplen - skip, ph->len - skip);
+            if (ts >= last_tick + 1000000000ull) { /* capture time drives frame and hour closing */
+                last_tick = ts;
+                if (td_spool_writer_tick(ic.w, ts, &ic.err) != 0)
+                    ic.err = ic.err ? ic.err : "tick failed";
+            }
             if (ic.err) {
                 fprintf(stderr, "%s: spool write failed: %s\n", prog, ic.err);
                 rc = 1;

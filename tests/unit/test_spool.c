@@ -674,6 +674,37 @@ static void test_rotation(void)
     rm_tmpdir();
 }
 
+/* An idle writer closes its hour on tick, hour_grace_seconds (default 120) after its end; a
+ * late record of that closed hour then goes into the next hour's file. */
+static void test_idle_close_and_late(void)
+{
+    mk_tmpdir();
+    struct td_spool_writer *w = mkwriter("i", 3, 10, 0);
+    static struct grec g, late;
+    const char *err = NULL;
+    const uint64_t s = 1000000000ull;
+    const uint64_t hour_end = ((uint64_t)HOUR0 + 1) * 3600u * s; /* 2024-02-29 23:00 */
+    gen(&g, 0, T0, 0);
+    CHECK_EQ(td_spool_write(w, &g.r, T0, &err), 0);
+    CHECK_EQ(td_spool_writer_tick(w, hour_end + 119 * s, &err), 0);
+    CHECK_STR(ls_dir(), "i.2024022922.3.tds.zst.open");
+    CHECK_EQ(td_spool_writer_tick(w, hour_end + 120 * s, &err), 0);
+    CHECK_STR(ls_dir(), "i.2024022922.3.tds.zst");
+    CHECK_EQ(td_spool_writer_tick(w, hour_end + 121 * s, &err), 0); /* no file: nothing to do */
+    gen(&late, 1, T0 + 60 * s, 0);                                   /* hour 22, late */
+    CHECK_EQ(td_spool_write(w, &late.r, hour_end + 130 * s, &err), 0);
+    CHECK_STR(ls_dir(), "i.2024022922.3.tds.zst i.2024022923.3.tds.zst.open");
+    CHECK_EQ(td_spool_writer_destroy(&w, &err), 0);
+    int res, mism;
+    uint64_t off;
+    CHECK_EQ(read_check(path_of("i.2024022922.3.tds.zst"), 0, T0, s, 0, &res, &err, &off, &mism), 1);
+    CHECK_EQ(res, TD_SPOOL_EOF);
+    CHECK_EQ(read_check(path_of("i.2024022923.3.tds.zst"), 1, T0, 60 * s, 0, &res, &err, &off, &mism), 1);
+    CHECK_EQ(res, TD_SPOOL_EOF);
+    CHECK_EQ(mism, 0);
+    rm_tmpdir();
+}
+
 static void test_frames_by_bytes(void)
 {
     mk_tmpdir();
@@ -1172,6 +1203,7 @@ int main(void)
     TT_RUN(test_roundtrip);
     TT_RUN(test_levels);
     TT_RUN(test_rotation);
+    TT_RUN(test_idle_close_and_late);
     TT_RUN(test_frames_by_bytes);
     TT_RUN(test_frames_by_seconds_and_open);
     TT_RUN(test_name_collision);
