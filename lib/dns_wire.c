@@ -242,10 +242,9 @@ static const struct td_rdata_desc_field d_srv[] = {F_FIX(6), F_NAME, F_END};
 static const struct td_rdata_desc_field d_name_rest[] = {F_NAME, F_REST, F_END};
 static const struct td_rdata_desc_field d_rrsig[] = {F_FIX(18), F_NAME, F_REST, F_END};
 static const struct td_rdata_desc_field d_svcb[] = {F_FIX(2), F_NAME, F_REST, F_END};
-/* NAPTR: order, preference, then three character-strings and a name. The public table has
- * no field kind for a character-string, so it shows the strings as a REMAINDER; the walker
- * below handles NAPTR with its own layout (naptr_walk). */
-static const struct td_rdata_desc_field d_naptr[] = {F_FIX(4), F_REST, F_END};
+/* NAPTR: order, preference, three character-strings, then the replacement name. */
+#define F_STR {TD_RDF_STRING, 0}
+static const struct td_rdata_desc_field d_naptr[] = {F_FIX(4), F_STR, F_STR, F_STR, F_NAME, F_END};
 
 #define T_NAPTR 35
 
@@ -276,7 +275,7 @@ const struct td_rdata_desc_field *td_rdata_descriptor(uint16_t type)
     case 21: return d_fix2_cname;       /* RT */
     case 26: return d_px;               /* PX */
     case 33: return d_srv;              /* SRV */
-    case T_NAPTR: return d_naptr;       /* NAPTR (see naptr_walk) */
+    case T_NAPTR: return d_naptr;       /* NAPTR */
     case 36:                            /* KX */
     case 107: return d_fix2_name;       /* LP */
     case 39: return d_name1;            /* DNAME */
@@ -333,39 +332,27 @@ static enum td_dns_res walk_copy(struct walk *w, size_t n)
     return TD_DNS_OK;
 }
 
-static enum td_dns_res naptr_walk(struct walk *w)
-{
-    enum td_dns_res r = walk_copy(w, 4);
-    for (int i = 0; i < 3 && r == TD_DNS_OK; i++) {
-        if (w->pos >= w->end)
-            return TD_DNS_BAD_RDATA;
-        r = walk_copy(w, (size_t)w->msg[w->pos] + 1);
-    }
-    if (r == TD_DNS_OK)
-        r = walk_name(w);
-    return r;
-}
-
 static enum td_dns_res rdata_walk(struct walk *w, uint16_t type)
 {
     enum td_dns_res r = TD_DNS_OK;
-    if (type == T_NAPTR) {
-        r = naptr_walk(w);
-    } else {
-        for (const struct td_rdata_desc_field *f = td_rdata_descriptor(type);
-             f->kind != TD_RDF_END && r == TD_DNS_OK; f++) {
-            switch (f->kind) {
-            case TD_RDF_NAME_COMPRESSED:
-            case TD_RDF_NAME:
-                r = walk_name(w);
-                break;
-            case TD_RDF_FIXED:
-                r = walk_copy(w, f->len);
-                break;
-            default: /* TD_RDF_REMAINDER */
-                r = walk_copy(w, w->end - w->pos);
-                break;
-            }
+    for (const struct td_rdata_desc_field *f = td_rdata_descriptor(type);
+         f->kind != TD_RDF_END && r == TD_DNS_OK; f++) {
+        switch (f->kind) {
+        case TD_RDF_NAME_COMPRESSED:
+        case TD_RDF_NAME:
+            r = walk_name(w);
+            break;
+        case TD_RDF_FIXED:
+            r = walk_copy(w, f->len);
+            break;
+        case TD_RDF_STRING:
+            if (w->pos >= w->end)
+                return TD_DNS_BAD_RDATA;
+            r = walk_copy(w, (size_t)w->msg[w->pos] + 1);
+            break;
+        default: /* TD_RDF_REMAINDER */
+            r = walk_copy(w, w->end - w->pos);
+            break;
         }
     }
     if (r == TD_DNS_OK && w->pos != w->end)

@@ -98,6 +98,7 @@ enum td_rdata_field {
     TD_RDF_NAME_COMPRESSED,  /* name, may be compressed (RFC 1035 types) */
     TD_RDF_NAME,             /* name, never compressed on the wire */
     TD_RDF_FIXED,            /* fixed-size field: size in the table's len */
+    TD_RDF_STRING,           /* one <character-string>: length octet + that many octets */
     TD_RDF_REMAINDER,        /* rest of the rdata, opaque */
 };
 struct td_rdata_desc_field { uint8_t kind; uint8_t len; };

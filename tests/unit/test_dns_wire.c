@@ -483,6 +483,10 @@ static void test_descriptors(void)
     d = td_rdata_descriptor(65);
     CHECK_EQ(d[1].kind, TD_RDF_NAME);
     CHECK_EQ(d[2].kind, TD_RDF_REMAINDER);
+    d = td_rdata_descriptor(35); /* NAPTR: 2+2 fixed, three strings, the replacement name */
+    CHECK(d[0].kind == TD_RDF_FIXED && d[0].len == 4 && d[1].kind == TD_RDF_STRING &&
+          d[2].kind == TD_RDF_STRING && d[3].kind == TD_RDF_STRING && d[4].kind == TD_RDF_NAME &&
+          d[5].kind == TD_RDF_END);
     d = td_rdata_descriptor(65534);
     CHECK_EQ(d[0].kind, TD_RDF_REMAINDER);
     CHECK_EQ(d[1].kind, TD_RDF_END);
