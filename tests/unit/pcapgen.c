@@ -12,6 +12,7 @@
  *   TCP: 20-octet header, ack number 1, window 65535, flags default ACK|PSH.
  *   UDP/TCP checksums are correct (IPv6 pseudo-header included) unless bad_udp_checksum. */
 #include "pcapgen.h"
+#include "frame_build.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -33,24 +34,6 @@ static void put32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
-}
-
-/* one's complement sum of len octets (big-endian 16-bit words), not folded */
-static uint32_t sum16(uint32_t acc, const uint8_t *p, size_t len)
-{
-    size_t i;
-    for (i = 0; i + 1 < len; i += 2)
-        acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        acc += (uint32_t)(p[len - 1] << 8);
-    return acc;
-}
-
-static uint16_t fold(uint32_t acc)
-{
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
 }
 
 /* Addresses of p: returns 0 on success, -1 if they do not parse for the IP version. */
@@ -100,21 +83,21 @@ static size_t pg_l4(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
     if (p->payload_len)
         memcpy(out + hlen, p->payload, p->payload_len);
 
-    acc = sum16(acc, src, alen);
-    acc = sum16(acc, dst, alen);
+    acc = td_inet_sum(src, alen, acc);
+    acc = td_inet_sum(dst, alen, acc);
     if (p->ip_version == 6) {
         put32(pseudo, (uint32_t)len);
         pseudo[4] = pseudo[5] = pseudo[6] = 0;
         pseudo[7] = (uint8_t)p->proto;
-        acc = sum16(acc, pseudo, 8);
+        acc = td_inet_sum(pseudo, 8, acc);
     } else {
         pseudo[0] = 0;
         pseudo[1] = (uint8_t)p->proto;
         put16(pseudo + 2, (uint16_t)len);
-        acc = sum16(acc, pseudo, 4);
+        acc = td_inet_sum(pseudo, 4, acc);
     }
-    acc = sum16(acc, out, len);
-    ck = fold(acc);
+    acc = td_inet_sum(out, len, acc);
+    ck = td_inet_fold(acc);
     if (p->proto == 17) {
         if (ck == 0)
             ck = 0xffff;
@@ -175,7 +158,7 @@ static size_t pg_ip(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
             memset(out + 20, 1, opt); /* NOP */
             out[hlen - 1] = 0;        /* EOL */
         }
-        put16(out + 10, fold(sum16(0, out, hlen)));
+        put16(out + 10, td_inet_fold(td_inet_sum(out, hlen, 0)));
         return hlen;
     } else {
         int next = p->ipv6_ext_count > 0 ? 0 : (frag >= 0 ? 44 : p->proto);
