@@ -4,6 +4,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "config.h"
+#include "config_keys.h"
 #include "spool.h"
 #include "tool.h"
 #include <pcap/pcap.h>
@@ -95,7 +96,8 @@ int tool_import_pcap(int argc, char **argv)
     config_path = td_cli_find_value(opts, "config", argc, argv);
     if (config_path) {
         cfg = td_config_load(config_path, err, sizeof err);
-        if (!cfg || td_cli_apply_config(opts, cfg, err, sizeof err) != 0) {
+        if (!cfg || td_config_check_known(cfg, td_config_known_keys, err, sizeof err) != 0 ||
+            td_cli_apply_config(opts, cfg, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
             td_config_free(&cfg);
             return 2;

@@ -1,0 +1,20 @@
+/* config_keys.c: see config_keys.h. Sections: [sensor] capture policy, [spool] spool files. */
+#include "config_keys.h"
+#include <stddef.h>
+
+const char *const td_config_known_keys[] = {
+    "sensor.id",
+    "sensor.ports",
+    "sensor.resolvers",
+    "sensor.keep_recursive",
+    "sensor.local_domains",
+    "sensor.zero_resolver",
+    "sensor.record_unanswered",
+    "sensor.match_timeout",
+    "sensor.match_max",
+    "spool.dir",
+    "spool.frame_seconds",
+    "spool.frame_bytes",
+    "spool.zstd_level",
+    NULL,
+};
