@@ -2,7 +2,8 @@
  *
  * Memory, all allocated by td_ipfrag_init():
  *   - one slot per datagram in progress (max_datagrams), chained in a hash table and in an
- *     age list (creation order: the head is the oldest, used for expiry and eviction);
+ *     age list (creation order: the head is the oldest, used for expiry and eviction), the
+ *     links kept by an index table (index_table.h) indexed like the slots;
  *   - a pool of FRAG_CHUNK-octet chunks, max_bytes / FRAG_CHUNK of them. A slot maps the
  *     datagram's offsets to chunks through a table of 64 chunk numbers (65536 / 1024);
  *     a chunk holds a bitmap of the 8-octet blocks received in it;
@@ -24,16 +25,16 @@
  *   - a fragment with offset 0 and no more-fragments (an IPv6 atomic fragment) that matches
  *     no datagram in progress is returned as is (*out points into `frame`). */
 #include "ipfrag.h"
+#include "index_table.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define FRAG_CHUNK 1024u
 #define FRAG_BLOCKS_PER_CHUNK (FRAG_CHUNK / 8u)
 #define FRAG_MAX_LEN 65535u
 #define FRAG_CHUNKS_PER_DGRAM ((FRAG_MAX_LEN + FRAG_CHUNK) / FRAG_CHUNK)
-#define FRAG_NIL UINT32_MAX
+#define FRAG_NIL TD_ITAB_NIL
 
 struct frag_key {
     uint8_t ver, proto, pad[2];
@@ -44,12 +45,10 @@ struct frag_key {
 struct frag_slot {
     struct frag_key key;
     uint64_t first_ns;
-    uint32_t hnext;        /* hash chain */
-    uint32_t prev, next;   /* age list; next also links the free list */
     uint32_t total;        /* datagram length, valid when has_last */
     uint32_t have;         /* octets received */
     uint32_t maxend;       /* highest offset + length received */
-    uint8_t has_last, in_use;
+    uint8_t has_last;
     uint32_t chunk[FRAG_CHUNKS_PER_DGRAM];  /* FRAG_NIL when absent */
 };
 
@@ -57,8 +56,8 @@ struct td_ipfrag {
     struct td_ipfrag_opts o;
     struct td_ipfrag_stats st;
     struct frag_slot *slots;
-    uint32_t nslots, free_slot, oldest, youngest;
-    uint32_t *buckets, bmask, seed;
+    struct td_itab tab;          /* links of slots[i] */
+    uint32_t nslots, seed;
     uint8_t *pool;               /* nchunks * FRAG_CHUNK */
     uint64_t *bits;              /* 2 words per chunk */
     uint32_t *chunk_next;        /* free list */
@@ -66,19 +65,10 @@ struct td_ipfrag {
     uint8_t out[FRAG_MAX_LEN];
 };
 
-static uint32_t
+static inline uint32_t
 frag_hash(const struct td_ipfrag *t, const struct frag_key *k)
 {
-    const uint8_t *p = (const uint8_t *)k;
-    uint32_t h = 2166136261u ^ t->seed;
-    for (size_t i = 0; i < sizeof(*k); i++) {
-        h ^= p[i];
-        h *= 16777619u;
-    }
-    h ^= h >> 15;
-    h *= 0x2c1b3c6du;
-    h ^= h >> 12;
-    return h & t->bmask;
+    return td_itab_hash_bytes(k, sizeof(*k), t->seed);
 }
 
 struct td_ipfrag *
@@ -102,32 +92,20 @@ td_ipfrag_init(const struct td_ipfrag_opts *opts)
     t->o = o;
     t->nslots = (uint32_t)o.max_datagrams;
     t->nchunks = (uint32_t)(o.max_bytes / FRAG_CHUNK);
-    uint32_t nb = 1;
-    while (nb < t->nslots)
-        nb <<= 1;
-    t->bmask = nb - 1;
     t->slots = calloc(t->nslots, sizeof(*t->slots));
-    t->buckets = malloc((size_t)nb * sizeof(*t->buckets));
     t->pool = malloc((size_t)t->nchunks * FRAG_CHUNK);
     t->bits = calloc((size_t)t->nchunks * 2, sizeof(*t->bits));
     t->chunk_next = malloc((size_t)t->nchunks * sizeof(*t->chunk_next));
-    if (!t->slots || !t->buckets || !t->pool || !t->bits || !t->chunk_next) {
+    if (!t->slots || !t->pool || !t->bits || !t->chunk_next ||
+        td_itab_init(&t->tab, t->nslots, t->nslots) < 0) {
         td_ipfrag_destroy(&t);
         return NULL;
     }
-    for (uint32_t i = 0; i < nb; i++)
-        t->buckets[i] = FRAG_NIL;
-    for (uint32_t i = 0; i < t->nslots; i++)
-        t->slots[i].next = i + 1 < t->nslots ? i + 1 : FRAG_NIL;
     for (uint32_t i = 0; i < t->nchunks; i++)
         t->chunk_next[i] = i + 1 < t->nchunks ? i + 1 : FRAG_NIL;
-    t->free_slot = 0;
     t->free_chunk = 0;
     t->chunks_free = t->nchunks;
-    t->oldest = t->youngest = FRAG_NIL;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t->seed = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)t;
+    t->seed = td_itab_seed(t);
     return t;
 }
 
@@ -138,7 +116,7 @@ td_ipfrag_destroy(struct td_ipfrag **tp)
         return;
     struct td_ipfrag *t = *tp;
     free(t->slots);
-    free(t->buckets);
+    td_itab_destroy(&t->tab);
     free(t->pool);
     free(t->bits);
     free(t->chunk_next);
@@ -157,19 +135,7 @@ static void
 frag_free(struct td_ipfrag *t, uint32_t i)
 {
     struct frag_slot *s = &t->slots[i];
-    uint32_t *pp = &t->buckets[frag_hash(t, &s->key)];
-    while (*pp != FRAG_NIL && *pp != i)
-        pp = &t->slots[*pp].hnext;
-    if (*pp == i)
-        *pp = s->hnext;
-    if (s->prev != FRAG_NIL)
-        t->slots[s->prev].next = s->next;
-    else
-        t->oldest = s->next;
-    if (s->next != FRAG_NIL)
-        t->slots[s->next].prev = s->prev;
-    else
-        t->youngest = s->prev;
+    td_itab_remove(&t->tab, i);
     for (uint32_t c = 0; c < FRAG_CHUNKS_PER_DGRAM; c++) {
         if (s->chunk[c] != FRAG_NIL) {
             t->chunk_next[s->chunk[c]] = t->free_chunk;
@@ -179,18 +145,15 @@ frag_free(struct td_ipfrag *t, uint32_t i)
     }
     t->st.bytes_held -= s->have;
     t->st.in_progress--;
-    s->in_use = 0;
-    s->next = t->free_slot;
-    t->free_slot = i;
 }
 
 /* Evicts the oldest datagram other than `keep`; returns 0 if there is none. */
 static int
 frag_evict_one(struct td_ipfrag *t, uint32_t keep)
 {
-    uint32_t i = t->oldest;
+    uint32_t i = td_itab_oldest(&t->tab);
     if (i == keep && i != FRAG_NIL)
-        i = t->slots[i].next;
+        i = td_itab_younger(&t->tab, i);
     if (i == FRAG_NIL)
         return 0;
     frag_free(t, i);
@@ -201,11 +164,12 @@ frag_evict_one(struct td_ipfrag *t, uint32_t keep)
 void
 td_ipfrag_expire(struct td_ipfrag *t, uint64_t now_ns)
 {
-    while (t->oldest != FRAG_NIL) {
-        const struct frag_slot *s = &t->slots[t->oldest];
+    uint32_t i;
+    while ((i = td_itab_oldest(&t->tab)) != FRAG_NIL) {
+        const struct frag_slot *s = &t->slots[i];
         if (now_ns < s->first_ns || now_ns - s->first_ns < t->o.timeout_ns)
             break;
-        frag_free(t, t->oldest);
+        frag_free(t, i);
         t->st.timeouts++;
     }
 }
@@ -213,38 +177,26 @@ td_ipfrag_expire(struct td_ipfrag *t, uint64_t now_ns)
 static uint32_t
 frag_lookup(const struct td_ipfrag *t, const struct frag_key *k)
 {
-    uint32_t i = t->buckets[frag_hash(t, k)];
+    uint32_t i = td_itab_first(&t->tab, frag_hash(t, k));
     while (i != FRAG_NIL && memcmp(&t->slots[i].key, k, sizeof(*k)) != 0)
-        i = t->slots[i].hnext;
+        i = td_itab_next(&t->tab, i);
     return i;
 }
 
 static uint32_t
 frag_new(struct td_ipfrag *t, const struct frag_key *k, uint64_t ts_ns)
 {
-    if (t->free_slot == FRAG_NIL)
+    if (td_itab_full(&t->tab))
         frag_evict_one(t, FRAG_NIL);
-    uint32_t i = t->free_slot;
+    uint32_t i = td_itab_insert(&t->tab, frag_hash(t, k));
     if (i == FRAG_NIL)
         return FRAG_NIL;
     struct frag_slot *s = &t->slots[i];
-    t->free_slot = s->next;
     memset(s, 0, sizeof(*s));
     s->key = *k;
     s->first_ns = ts_ns;
-    s->in_use = 1;
     for (uint32_t c = 0; c < FRAG_CHUNKS_PER_DGRAM; c++)
         s->chunk[c] = FRAG_NIL;
-    uint32_t b = frag_hash(t, k);
-    s->hnext = t->buckets[b];
-    t->buckets[b] = i;
-    s->next = FRAG_NIL;
-    s->prev = t->youngest;
-    if (t->youngest != FRAG_NIL)
-        t->slots[t->youngest].next = i;
-    else
-        t->oldest = i;
-    t->youngest = i;
     t->st.in_progress++;
     return i;
 }

@@ -1,23 +1,19 @@
 /* matcher.c: bounded query/response matcher (see matcher.h for the contract).
- * Entries live in one pool allocated at init, chained per hash bucket and linked in arrival
- * order (the age list), so expiry pops from the head and eviction takes the oldest. */
+ * Entries live in one pool allocated at init; their links (hash chains, arrival order as the
+ * age list, free list) are an index table (index_table.h) indexed like the pool, so expiry
+ * pops the oldest and eviction takes the oldest. */
 #include "matcher.h"
+#include "index_table.h"
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-#define NIL UINT32_MAX
-
 struct entry {
-    uint32_t hnext;               /* next in bucket chain */
-    uint32_t older, newer;        /* age list; also the free list (newer) */
-    uint32_t bucket;
     uint64_t hash;
     uint64_t ts_ns;
     uint32_t msg_len;             /* original query length */
     uint16_t flags;
     uint8_t stored;               /* 1 if msg holds the whole query */
-    uint8_t live;
     struct td_match_key key;      /* key.qname points to qname below */
     uint8_t qname[TD_DNS_NAME_MAX];
     uint8_t msg[TD_MATCH_QUERY_STORE];
@@ -26,10 +22,7 @@ struct entry {
 struct td_matcher {
     struct td_match_opts opts;
     struct entry *pool;
-    uint32_t *buckets;
-    uint32_t nbuckets_mask;
-    uint32_t free_head;
-    uint32_t oldest, newest;
+    struct td_itab tab;           /* links of pool[i] */
     td_match_expire_fn expire_fn;
     void *ctx;
     struct td_match_stats stats;
@@ -79,22 +72,12 @@ struct td_matcher *td_matcher_init(const struct td_match_opts *opts, td_match_ex
         m->opts.max_entries = 1u << 30;
     if (m->opts.timeout_ns == 0)
         m->opts.timeout_ns = 60ull * 1000000000ull;
-    size_t nb = 1;
-    while (nb < m->opts.max_entries * 2)
-        nb <<= 1;
     m->pool = calloc(m->opts.max_entries, sizeof *m->pool);
-    m->buckets = malloc(nb * sizeof *m->buckets);
-    if (!m->pool || !m->buckets) {
+    if (!m->pool || td_itab_init(&m->tab, (uint32_t)m->opts.max_entries,
+                                 (uint64_t)m->opts.max_entries * 2) < 0) {
         td_matcher_destroy(&m);
         return NULL;
     }
-    for (size_t i = 0; i < nb; i++)
-        m->buckets[i] = NIL;
-    m->nbuckets_mask = (uint32_t)(nb - 1);
-    for (size_t i = 0; i < m->opts.max_entries; i++)
-        m->pool[i].newer = i + 1 < m->opts.max_entries ? (uint32_t)(i + 1) : NIL;
-    m->free_head = 0;
-    m->oldest = m->newest = NIL;
     m->expire_fn = fn;
     m->ctx = ctx;
     return m;
@@ -105,31 +88,16 @@ void td_matcher_destroy(struct td_matcher **mp)
     if (!mp || !*mp)
         return;
     free((*mp)->pool);
-    free((*mp)->buckets);
+    td_itab_destroy(&(*mp)->tab);
     free(*mp);
     *mp = NULL;
 }
 
-/* Unlinks entry i from its bucket chain and the age list and returns it to the free list. */
+/* Unlinks entry i from its bucket chain and the age list and returns it to the free list;
+ * its bytes stay as they are. */
 static void entry_remove(struct td_matcher *m, uint32_t i)
 {
-    struct entry *e = &m->pool[i];
-    uint32_t *pp = &m->buckets[e->bucket];
-    while (*pp != NIL && *pp != i)
-        pp = &m->pool[*pp].hnext;
-    if (*pp == i)
-        *pp = e->hnext;
-    if (e->older != NIL)
-        m->pool[e->older].newer = e->newer;
-    else
-        m->oldest = e->newer;
-    if (e->newer != NIL)
-        m->pool[e->newer].older = e->older;
-    else
-        m->newest = e->older;
-    e->live = 0;
-    e->newer = m->free_head;
-    m->free_head = i;
+    td_itab_remove(&m->tab, i);
     m->stats.waiting--;
 }
 
@@ -159,12 +127,12 @@ static void entry_expire(struct td_matcher *m, uint32_t i, int evicted)
 
 static uint32_t find(const struct td_matcher *m, const struct td_match_key *k, uint64_t h)
 {
-    for (uint32_t i = m->buckets[h & m->nbuckets_mask]; i != NIL; i = m->pool[i].hnext) {
+    for (uint32_t i = td_itab_first(&m->tab, h); i != TD_ITAB_NIL; i = td_itab_next(&m->tab, i)) {
         const struct entry *e = &m->pool[i];
         if (e->hash == h && key_equal(&e->key, k))
             return i;
     }
-    return NIL;
+    return TD_ITAB_NIL;
 }
 
 void td_matcher_query(struct td_matcher *m, const struct td_match_key *k, uint64_t ts_ns,
@@ -175,15 +143,14 @@ void td_matcher_query(struct td_matcher *m, const struct td_match_key *k, uint64
     m->stats.queries++;
     uint64_t h = key_hash(k);
     uint32_t old = find(m, k, h);
-    if (old != NIL) {
+    if (old != TD_ITAB_NIL) {
         m->stats.duplicates++;
         entry_remove(m, old);
     }
-    if (m->free_head == NIL)
-        entry_expire(m, m->oldest, 1);
-    uint32_t i = m->free_head;
+    if (td_itab_full(&m->tab))
+        entry_expire(m, td_itab_oldest(&m->tab), 1);
+    uint32_t i = td_itab_insert(&m->tab, h);
     struct entry *e = &m->pool[i];
-    m->free_head = e->newer;
 
     e->key = *k;
     memcpy(e->qname, k->qname, k->qname_len);
@@ -197,17 +164,6 @@ void td_matcher_query(struct td_matcher *m, const struct td_match_key *k, uint64
         memcpy(e->msg, msg, len);
     else
         m->stats.query_too_big++;
-    e->live = 1;
-    e->bucket = (uint32_t)(h & m->nbuckets_mask);
-    e->hnext = m->buckets[e->bucket];
-    m->buckets[e->bucket] = i;
-    e->newer = NIL;
-    e->older = m->newest;
-    if (m->newest != NIL)
-        m->pool[m->newest].newer = i;
-    else
-        m->oldest = i;
-    m->newest = i;
     m->stats.waiting++;
 }
 
@@ -215,7 +171,7 @@ int td_matcher_response(struct td_matcher *m, const struct td_match_key *k, stru
 {
     uint64_t h = key_hash(k);
     uint32_t i = find(m, k, h);
-    if (i == NIL) {
+    if (i == TD_ITAB_NIL) {
         m->stats.unmatched++;
         return 0;
     }
@@ -229,14 +185,17 @@ int td_matcher_response(struct td_matcher *m, const struct td_match_key *k, stru
 
 void td_matcher_expire(struct td_matcher *m, uint64_t now_ns)
 {
-    while (m->oldest != NIL && m->pool[m->oldest].ts_ns + m->opts.timeout_ns < now_ns)
-        entry_expire(m, m->oldest, 0);
+    uint32_t i;
+    while ((i = td_itab_oldest(&m->tab)) != TD_ITAB_NIL &&
+           m->pool[i].ts_ns + m->opts.timeout_ns < now_ns)
+        entry_expire(m, i, 0);
 }
 
 void td_matcher_flush(struct td_matcher *m)
 {
-    while (m->oldest != NIL)
-        entry_expire(m, m->oldest, 0);
+    uint32_t i;
+    while ((i = td_itab_oldest(&m->tab)) != TD_ITAB_NIL)
+        entry_expire(m, i, 0);
 }
 
 const struct td_match_stats *td_matcher_stats(const struct td_matcher *m)

@@ -1,8 +1,9 @@
 /* tcp_stream.c: DNS-over-TCP stream reassembly (contract in tcp_stream.h).
  *
  * Memory, all allocated by td_tcp_init():
- *   - one record per stream (max_streams), in a hash table and an LRU list (the head is
- *     the least recently active: expired and evicted first);
+ *   - one record per stream (max_streams), in a hash table and an LRU list (the oldest is
+ *     the least recently active: expired and evicted first), the links kept by an index
+ *     table (index_table.h) indexed like the records;
  *   - a pool of TCP_CHUNK-octet chunks (max_bytes_total / TCP_CHUNK of them). A stream
  *     holds its data as a list of pieces sorted by sequence number, one chunk each
  *     (seq, offset, length); pieces never overlap. Contiguous data is appended to the
@@ -38,13 +39,13 @@
  *     freed for a new one (evicted).
  *   - stats.bytes_held counts octets of data held (not chunk capacity). */
 #include "tcp_stream.h"
+#include "index_table.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define TCP_CHUNK 512u
-#define TCP_NIL UINT32_MAX
+#define TCP_NIL TD_ITAB_NIL
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
@@ -63,40 +64,30 @@ struct tcp_piece {
 
 struct tcp_stream {
     struct tcp_key key;
-    uint32_t hnext, prev, next;  /* hash chain; LRU list (next also links the free list) */
     uint32_t base, nxt, fin_seq;
     uint32_t head;               /* first piece */
     uint32_t chunks;             /* chunks held */
     uint32_t held;               /* octets held */
     uint64_t last_ns;
-    uint8_t has_fin, in_use;
+    uint8_t has_fin;
 };
 
 struct td_tcp {
     struct td_tcp_opts o;
     struct td_tcp_stats st;
     struct tcp_stream *s;
-    uint32_t nstreams, free_stream, lru_head, lru_tail;
-    uint32_t *buckets, bmask, seed;
+    struct td_itab tab;          /* links of s[i]; the age list is the LRU list */
+    uint32_t nstreams, seed;
     uint8_t *pool;
     struct tcp_piece *pc;
     uint32_t nchunks, free_chunk, max_chunks_per_stream;
     uint8_t scratch[65535];
 };
 
-static uint32_t
+static inline uint32_t
 tcp_hash(const struct td_tcp *t, const struct tcp_key *k)
 {
-    const uint8_t *p = (const uint8_t *)k;
-    uint32_t h = 2166136261u ^ t->seed;
-    for (size_t i = 0; i < sizeof(*k); i++) {
-        h ^= p[i];
-        h *= 16777619u;
-    }
-    h ^= h >> 15;
-    h *= 0x2c1b3c6du;
-    h ^= h >> 12;
-    return h & t->bmask;
+    return td_itab_hash_bytes(k, sizeof(*k), t->seed);
 }
 
 struct td_tcp *
@@ -124,30 +115,17 @@ td_tcp_init(const struct td_tcp_opts *opts)
     t->nstreams = (uint32_t)o.max_streams;
     t->nchunks = (uint32_t)(o.max_bytes_total / TCP_CHUNK);
     t->max_chunks_per_stream = (uint32_t)(o.max_bytes_per_stream / TCP_CHUNK);
-    uint32_t nb = 1;
-    while (nb < t->nstreams)
-        nb <<= 1;
-    t->bmask = nb - 1;
     t->s = calloc(t->nstreams, sizeof(*t->s));
-    t->buckets = malloc((size_t)nb * sizeof(*t->buckets));
     t->pool = malloc((size_t)t->nchunks * TCP_CHUNK);
     t->pc = malloc((size_t)t->nchunks * sizeof(*t->pc));
-    if (!t->s || !t->buckets || !t->pool || !t->pc) {
+    if (!t->s || !t->pool || !t->pc || td_itab_init(&t->tab, t->nstreams, t->nstreams) < 0) {
         td_tcp_destroy(&t);
         return NULL;
     }
-    for (uint32_t i = 0; i < nb; i++)
-        t->buckets[i] = TCP_NIL;
-    for (uint32_t i = 0; i < t->nstreams; i++)
-        t->s[i].next = i + 1 < t->nstreams ? i + 1 : TCP_NIL;
     for (uint32_t i = 0; i < t->nchunks; i++)
         t->pc[i].next = i + 1 < t->nchunks ? i + 1 : TCP_NIL;
-    t->free_stream = 0;
     t->free_chunk = 0;
-    t->lru_head = t->lru_tail = TCP_NIL;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t->seed = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)t;
+    t->seed = td_itab_seed(t);
     return t;
 }
 
@@ -158,7 +136,7 @@ td_tcp_destroy(struct td_tcp **tp)
         return;
     struct td_tcp *t = *tp;
     free(t->s);
-    free(t->buckets);
+    td_itab_destroy(&t->tab);
     free(t->pool);
     free(t->pc);
     free(t);
@@ -191,59 +169,24 @@ tcp_drop_data(struct td_tcp *t, struct tcp_stream *s)
     }
 }
 
-static void
-lru_unlink(struct td_tcp *t, uint32_t i)
-{
-    struct tcp_stream *s = &t->s[i];
-    if (s->prev != TCP_NIL)
-        t->s[s->prev].next = s->next;
-    else
-        t->lru_head = s->next;
-    if (s->next != TCP_NIL)
-        t->s[s->next].prev = s->prev;
-    else
-        t->lru_tail = s->prev;
-}
-
-static void
-lru_append(struct td_tcp *t, uint32_t i)
-{
-    struct tcp_stream *s = &t->s[i];
-    s->next = TCP_NIL;
-    s->prev = t->lru_tail;
-    if (t->lru_tail != TCP_NIL)
-        t->s[t->lru_tail].next = i;
-    else
-        t->lru_head = i;
-    t->lru_tail = i;
-}
-
 /* Frees stream i and its data; the caller counts why. */
 static void
 tcp_free_stream(struct td_tcp *t, uint32_t i)
 {
-    struct tcp_stream *s = &t->s[i];
-    tcp_drop_data(t, s);
-    uint32_t *pp = &t->buckets[tcp_hash(t, &s->key)];
-    while (*pp != TCP_NIL && *pp != i)
-        pp = &t->s[*pp].hnext;
-    if (*pp == i)
-        *pp = s->hnext;
-    lru_unlink(t, i);
-    s->in_use = 0;
-    s->next = t->free_stream;
-    t->free_stream = i;
+    tcp_drop_data(t, &t->s[i]);
+    td_itab_remove(&t->tab, i);
     t->st.active_streams--;
 }
 
 void
 td_tcp_expire(struct td_tcp *t, uint64_t now_ns)
 {
-    while (t->lru_head != TCP_NIL) {
-        const struct tcp_stream *s = &t->s[t->lru_head];
+    uint32_t i;
+    while ((i = td_itab_oldest(&t->tab)) != TCP_NIL) {
+        const struct tcp_stream *s = &t->s[i];
         if (now_ns < s->last_ns || now_ns - s->last_ns < t->o.timeout_ns)
             break;
-        tcp_free_stream(t, t->lru_head);
+        tcp_free_stream(t, i);
         t->st.timeouts++;
     }
 }
@@ -251,32 +194,26 @@ td_tcp_expire(struct td_tcp *t, uint64_t now_ns)
 static uint32_t
 tcp_lookup(const struct td_tcp *t, const struct tcp_key *k)
 {
-    uint32_t i = t->buckets[tcp_hash(t, k)];
+    uint32_t i = td_itab_first(&t->tab, tcp_hash(t, k));
     while (i != TCP_NIL && memcmp(&t->s[i].key, k, sizeof(*k)) != 0)
-        i = t->s[i].hnext;
+        i = td_itab_next(&t->tab, i);
     return i;
 }
 
 static uint32_t
 tcp_new_stream(struct td_tcp *t, const struct tcp_key *k, uint32_t seq, uint64_t ts_ns)
 {
-    if (t->free_stream == TCP_NIL && t->lru_head != TCP_NIL) {
-        tcp_free_stream(t, t->lru_head);
+    if (td_itab_full(&t->tab)) {
+        tcp_free_stream(t, td_itab_oldest(&t->tab));
         t->st.evicted++;
     }
-    uint32_t i = t->free_stream;
+    uint32_t i = td_itab_insert(&t->tab, tcp_hash(t, k));
     struct tcp_stream *s = &t->s[i];
-    t->free_stream = s->next;
     memset(s, 0, sizeof(*s));
     s->key = *k;
     s->base = s->nxt = seq;
     s->head = TCP_NIL;
     s->last_ns = ts_ns;
-    s->in_use = 1;
-    uint32_t b = tcp_hash(t, k);
-    s->hnext = t->buckets[b];
-    t->buckets[b] = i;
-    lru_append(t, i);
     t->st.active_streams++;
     t->st.streams_opened++;
     return i;
@@ -522,8 +459,7 @@ td_tcp_segment(struct td_tcp *t, uint64_t ts_ns, const struct td_frame *f,
     }
     struct tcp_stream *s = &t->s[i];
     s->last_ns = ts_ns;
-    lru_unlink(t, i);
-    lru_append(t, i);
+    td_itab_touch(&t->tab, i);
     if (fl & TCP_FIN) {
         s->has_fin = 1;
         s->fin_seq = seq + len;
