@@ -43,6 +43,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 
 .PHONY: all test check fuzz deps bench bench-capture clean
+# keep object files that pattern chains would treat as intermediate
+.SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN) $(FUZZ_BIN) $(BENCH_BIN) $(BPF_CHECK)
 
 $(BUILD)/obj/bench/%.o: CFLAGS += -Itests/unit
