@@ -6,7 +6,8 @@
 #   - the multiset of (qname, qtype, rcode, transport, aa/tc, answer count) of the records
 #     equals tshark's list of responses;
 #   - verify accepts the spool files and to-pcap gives a capture that tshark reads with the
-#     same responses.
+#     same responses;
+#   - the capture converted to pcapng imports to the same records.
 # Prints TAP lines. Needs TAPDNS_BIN (default build/bin).
 set -u
 pcap=$1
@@ -66,4 +67,17 @@ if diff <(cut -d' ' -f1-4 "$tmp/theirs") <(cut -d' ' -f1-4 "$tmp/back") >/dev/nu
     ok "to-pcap round trip: tshark reads the same responses"
 else
     fail "to-pcap round trip differs"
+fi
+
+# The same capture as pcapng (editcap, from tshark's package) gives the same records.
+if editcap -F pcapng "$pcap" "$tmp/same.pcapng" 2>/dev/null; then
+    mkdir "$tmp/ng"
+    "$BIN/tapdns-spool" import-pcap -q --no-fsync --sensor t --out "$tmp/ng" "$tmp/same.pcapng"
+    if cmp -s "$tmp/records.json" <("$BIN/tapdns-spool" cat "$tmp"/ng/*.tds.zst); then
+        ok "pcapng import gives the same records"
+    else
+        fail "pcapng import differs"
+    fi
+else
+    fail "editcap could not write pcapng"
 fi
