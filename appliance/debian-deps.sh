@@ -3,7 +3,7 @@
 set -e
 PKGS="build-essential pkg-config clang llvm lld
       libknot-dev libzstd-dev zstd libpcap-dev libinih-dev libxxhash-dev libjansson-dev
-      libbpf-dev libxdp-dev bpftool libleveldb-dev libevent-dev libpcre2-dev
+      libbpf-dev libxdp-dev bpftool libleveldb-dev libevent-dev libpcre2-dev libhyperscan-dev
       knot knot-dnsutils nsd unbound dns-root-data tcpdump tshark ethtool iproute2 procps psmisc curl jq"
 missing=""
 for p in $PKGS; do

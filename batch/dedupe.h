@@ -1,0 +1,35 @@
+/* dedupe.h: aggregation of (key, value) pairs with bounded memory. Equal keys merge (count
+ * sum, time min/max; reason/rule: the first seen). While the memory in use stays under
+ * mem_cap, entries live in a hash table; above it, the table is sorted and written to a run
+ * file in spill_dir and emptied. td_dedupe_finish() merges the runs and the table (k-way, by
+ * key) and calls emit once per distinct key, in increasing memcmp key order. Run files are
+ * removed by finish and destroy.
+ *
+ * IMPLEMENTATION: helper D2. */
+#ifndef TD_DEDUPE_H
+#define TD_DEDUPE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "obs.h"
+
+struct td_dedupe_opts {
+    size_t mem_cap;            /* octets (default 256 MiB; minimum 1 MiB) */
+    const char *spill_dir;     /* where run files go (must exist) */
+};
+
+struct td_dedupe_stats {
+    uint64_t added, distinct_in_memory, runs_spilled, bytes_spilled, peak_mem, emitted;
+};
+
+typedef int (*td_dedupe_emit_fn)(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v);
+
+struct td_dedupe;
+struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, size_t errlen);
+int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                  char *err, size_t errlen);
+/* Emits everything in key order; an emit returning non-zero stops with that value. */
+int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, char *err, size_t errlen);
+const struct td_dedupe_stats *td_dedupe_stats(const struct td_dedupe *d);
+void td_dedupe_destroy(struct td_dedupe **dp);
+
+#endif

@@ -1,0 +1,77 @@
+/* obs.h: observations (deduplicated RRsets with count and first/last time) and their files.
+ * batch/OBS_FORMAT.md is normative.
+ *
+ * Key: the index's RRSET key without its type byte (indexer/KEYS.md will build on it), so a
+ * sorted observation file is already in index order:
+ *     rev(owner) | varint rrtype | rev(bailiwick) | for each rdata: varint len, rdata
+ * rev(name) reverses the labels and keeps the root octet (www.example.com. ->
+ * \3com\7example\3www\0); names are lowercased; rdata canonical and sorted (rrset.h). RRSIG
+ * sets: rrtype is 46 and the covered type is inside the rdata, so no extra field. Only class
+ * IN is observed. A discard entry has the same key (bailiwick: the root when unknown) and
+ * carries a reason and a filter rule number. Value: count, time_first, time_last (seconds);
+ * merge = sum, min, max.
+ *
+ * IMPLEMENTATION: helper D2. */
+#ifndef TD_OBS_H
+#define TD_OBS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "rrset.h"
+
+#define TD_OBS_KEY_MAX (2 * 256 + 8 + 65536 * 2)
+
+struct td_obs_value {
+    uint64_t count;
+    uint32_t time_first, time_last;
+    uint8_t reason;            /* enum td_discard_reason; 0 in observation files */
+    uint16_t rule;             /* filter rule number when reason is TD_DR_FILTER */
+};
+
+/* Key of one RRset (from buf) with bailiwick zone (wire). Returns the key length, 0 if cap
+ * is too small. */
+size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *s,
+                         const uint8_t *zone, size_t zone_len, uint8_t *out, size_t cap);
+
+/* Decoded view of a key: names in wire order (un-reversed), rdata pointers into the key. */
+struct td_obs_key {
+    uint8_t owner[255];
+    uint16_t owner_len;
+    uint8_t bailiwick[255];
+    uint16_t bailiwick_len;
+    uint16_t rrtype;
+    uint16_t nrdata;
+    const uint8_t *rdata[TD_RRSET_RDATA_MAX];
+    uint16_t rdlen[TD_RRSET_RDATA_MAX];
+};
+/* 0, or -1 if the key is malformed. */
+int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k);
+static inline void td_obs_merge(struct td_obs_value *a, const struct td_obs_value *b)
+{
+    a->count += b->count;
+    if (b->time_first < a->time_first)
+        a->time_first = b->time_first;
+    if (b->time_last > a->time_last)
+        a->time_last = b->time_last;
+}
+
+/* Writer: entries must come in strictly increasing key order (else -1: a bug upstream).
+ * Written to PATH.tmp; close = finish, fsync, rename to PATH, fsync the directory; a reader
+ * never sees a half-written file. */
+struct td_obs_writer;
+struct td_obs_writer *td_obs_writer_open(const char *path, int is_discard, char *err, size_t errlen);
+int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                 char *err, size_t errlen);
+int td_obs_writer_close(struct td_obs_writer **wp, char *err, size_t errlen);
+/* Abandon: remove PATH.tmp. */
+void td_obs_writer_abort(struct td_obs_writer **wp);
+
+struct td_obs_reader;
+struct td_obs_reader *td_obs_reader_open(const char *path, char *err, size_t errlen);
+int td_obs_reader_is_discard(const struct td_obs_reader *r);
+/* 1 = entry (key valid until the next call), 0 = end (verified against the trailer),
+ * -1 = error (err says why and where). */
+int td_obs_read(struct td_obs_reader *r, const uint8_t **key, size_t *klen, struct td_obs_value *v,
+                char *err, size_t errlen);
+void td_obs_reader_close(struct td_obs_reader **rp);
+
+#endif
