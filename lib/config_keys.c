@@ -1,4 +1,4 @@
-/* config_keys.c: see config_keys.h. Sections: [sensor] capture policy, [spool] spool files. */
+/* config_keys.c: see config_keys.h. Sections: [sensor] capture policy, [spool] spool files, [batch] tapdns-batch. */
 #include "config_keys.h"
 #include <stddef.h>
 
@@ -16,5 +16,13 @@ const char *const td_config_known_keys[] = {
     "spool.frame_seconds",
     "spool.frame_bytes",
     "spool.zstd_level",
+    "batch.out",
+    "batch.state",
+    "batch.root_hints",
+    "batch.filters",
+    "batch.discard_soa",
+    "batch.mem_cap",
+    "batch.max_facts",
+    "batch.max_ttl",
     NULL,
 };
