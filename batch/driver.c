@@ -85,6 +85,17 @@ static int list_spool(const char *dir, struct spool_name **out, size_t *n, char 
 
 static const uint8_t root_zone[1] = { 0 };
 
+/* dir/name into out; -1 (err set) if it does not fit. */
+static int join(char *out, size_t cap, const char *dir, const char *name, char *err, size_t errlen)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= cap) {
+        snprintf(err, errlen, "path too long: %s/%s", dir, name);
+        return -1;
+    }
+    return 0;
+}
+
 static int discard(struct run *r, const struct td_rrset *s, int reason, int rule, uint32_t t)
 {
     size_t klen = td_obs_key_encode(r->buf, s, root_zone, 1, r->key, TD_OBS_KEY_MAX);
@@ -248,7 +259,8 @@ static int run_group(struct run *r, const struct spool_name *files, size_t n, co
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         const char *e;
-        snprintf(path, sizeof path, "%s/%s", o->spool_dir, files[i].name);
+        if (join(path, sizeof path, o->spool_dir, files[i].name, r->err, r->errlen) != 0)
+            goto out;
         rd[i] = td_spool_reader_open(path, &e);
         r->st->spool_files++;
         if (!rd[i]) {
@@ -287,10 +299,15 @@ static int run_group(struct run *r, const struct spool_name *files, size_t n, co
     uint32_t seq = td_batch_state_next_seq(&r->state, hour);
     hour_text(hour, h);
     snprintf(group, sizeof group, "%s.%u", h, seq);
-    snprintf(path, sizeof path, "%s/%s.obs.zst", o->out_dir, group);
+    char fname[128];
+    snprintf(fname, sizeof fname, "%s.obs.zst", group);
+    if (join(path, sizeof path, o->out_dir, fname, r->err, r->errlen) != 0)
+        goto out;
     if (write_output(r, &r->obs, path, 0, &r->st->observations) != 0)
         goto out;
-    snprintf(path, sizeof path, "%s/%s.discard.zst", o->out_dir, group);
+    snprintf(fname, sizeof fname, "%s.discard.zst", group);
+    if (join(path, sizeof path, o->out_dir, fname, r->err, r->errlen) != 0)
+        goto out;
     if (write_output(r, &r->dis, path, 1, &r->st->discards) != 0)
         goto out;
 
@@ -298,7 +315,8 @@ static int run_group(struct run *r, const struct spool_name *files, size_t n, co
     char old_bw[256], bw_name[256], bw_path[4096];
     snprintf(old_bw, sizeof old_bw, "%s", r->state.bailiwick);
     snprintf(bw_name, sizeof bw_name, "bailiwick.%s", group);
-    snprintf(bw_path, sizeof bw_path, "%s/%s", o->state_dir, bw_name);
+    if (join(bw_path, sizeof bw_path, o->state_dir, bw_name, r->err, r->errlen) != 0)
+        goto out;
     if (td_bw_save(r->bw, bw_path, r->err, r->errlen) != 0)
         goto out;
     snprintf(r->state.bailiwick, sizeof r->state.bailiwick, "%s", bw_name);
@@ -315,10 +333,9 @@ static int run_group(struct run *r, const struct spool_name *files, size_t n, co
     td_batch_state_prune(&r->state, keep_existing, &kc);
     if (td_batch_state_commit(o->state_dir, &r->state, r->err, r->errlen) != 0)
         goto out;
-    if (old_bw[0] && strcmp(old_bw, bw_name) != 0) {
-        snprintf(bw_path, sizeof bw_path, "%s/%s", o->state_dir, old_bw);
+    if (old_bw[0] && strcmp(old_bw, bw_name) != 0 &&
+        join(bw_path, sizeof bw_path, o->state_dir, old_bw, r->err, r->errlen) == 0)
         unlink(bw_path);
-    }
     r->st->groups++;
     if (o->progress)
         o->progress(o->progress_ctx, group, r->st);
@@ -342,9 +359,9 @@ static void clean_dir(const char *dir)
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
+        char p[4096], ignored[8];
+        if (join(p, sizeof p, dir, e->d_name, ignored, sizeof ignored) == 0)
+            unlink(p);
     }
     if (d)
         closedir(d);
@@ -363,7 +380,8 @@ int td_batch_run(const struct td_batch_opts *o, struct td_batch_stats *st, char 
     size_t nfiles = 0;
     int rc = -1;
 
-    snprintf(r.spill, sizeof r.spill, "%s/spill", o->state_dir);
+    if (join(r.spill, sizeof r.spill, o->state_dir, "spill", err, errlen) != 0)
+        return -1;
     if (mkdir(r.spill, 0750) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", r.spill, strerror(errno));
         return -1;
@@ -383,8 +401,8 @@ int td_batch_run(const struct td_batch_opts *o, struct td_batch_stats *st, char 
         goto out;
     if (r.state.bailiwick[0]) {
         char p[4096];
-        snprintf(p, sizeof p, "%s/%s", o->state_dir, r.state.bailiwick);
-        if (td_bw_load(r.bw, p, err, errlen) != 0)
+        if (join(p, sizeof p, o->state_dir, r.state.bailiwick, err, errlen) != 0 ||
+            td_bw_load(r.bw, p, err, errlen) != 0)
             goto out;
     }
     if (o->filters || o->discard_soa) {
