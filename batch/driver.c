@@ -90,7 +90,7 @@ static int join(char *out, size_t cap, const char *dir, const char *name, char *
 {
     int n = snprintf(out, cap, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= cap) {
-        snprintf(err, errlen, "path too long: %s/%s", dir, name);
+        snprintf(err, errlen, "path too long: %.200s/%.200s", dir, name);
         return -1;
     }
     return 0;
@@ -359,7 +359,7 @@ static void clean_dir(const char *dir)
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char p[4096], ignored[512];
+        char p[4096], ignored[8];
         if (join(p, sizeof p, dir, e->d_name, ignored, sizeof ignored) == 0)
             unlink(p);
     }
