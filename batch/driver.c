@@ -359,7 +359,7 @@ static void clean_dir(const char *dir)
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char p[4096], ignored[8];
+        char p[4096], ignored[512];
         if (join(p, sizeof p, dir, e->d_name, ignored, sizeof ignored) == 0)
             unlink(p);
     }
