@@ -2,7 +2,8 @@
 # System test with real DNS traffic: knot, nsd and unbound in network namespaces
 # (tests/world), client queries through the resolver, tcpdump on the resolver's upstream
 # veth; the capture goes through import-pcap and must agree exactly with tshark's reading of
-# it and with the facts derived from the zone files (tests/world/expected.txt).
+# it and with the facts derived from the zone files (tests/world/expected.txt); then
+# tapdns-batch on it must observe exactly what tshark and the world's zone table say.
 set -u
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" != 0 ]; then
@@ -32,3 +33,4 @@ else
     sed 's/^/#   /' "$work/check.log" | head -30
 fi
 tests/world/compare.sh "$pcap" world
+tests/world/compare_batch.sh "$pcap" world
