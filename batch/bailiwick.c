@@ -88,6 +88,7 @@ struct td_bw {
     uint32_t mask;
     uint32_t *heap;
     uint32_t hn;
+    int oom;                          /* set when an allocation failed */
     struct td_bw_stats st;
 };
 
@@ -282,14 +283,21 @@ static void sweep(struct td_bw *b, uint64_t now)
     }
 }
 
-/* A free slot, evicting the entry closest to expiry when the pool is full; NIL if the pool
- * holds only pinned entries or memory is short. */
-static uint32_t ent_alloc(struct td_bw *b, uint64_t now)
+/* A free slot for a new entry expiring at `expiry`. When the pool is full the entry closest
+ * to expiry goes: an expired one (counted expired), else the oldest-expiring non-pinned one
+ * (counted evicted) -- unless that is the new entry itself (it would expire first), which
+ * is then refused and counted evicted. NIL when refused, when the pool holds only pinned
+ * entries, or when memory is short. */
+static uint32_t ent_alloc(struct td_bw *b, uint64_t expiry, uint64_t now)
 {
     if (b->count >= b->max) {
         if (b->hn == 0)
             return NIL;
         uint32_t v = b->heap[0];
+        if (b->e[v].expiry > now && expiry != PINNED && expiry <= b->e[v].expiry) {
+            b->st.facts_evicted++;
+            return NIL;
+        }
         if (b->e[v].expiry <= now)
             b->st.facts_expired++;
         else
@@ -306,12 +314,16 @@ static uint32_t ent_alloc(struct td_bw *b, uint64_t now)
             if (nc > b->max)
                 nc = b->max;
             struct bw_ent *ne = realloc(b->e, (size_t)nc * sizeof *ne);
-            if (!ne)
+            if (!ne) {
+                b->oom = 1;
                 return NIL;
+            }
             b->e = ne;
             uint32_t *nh = realloc(b->heap, (size_t)nc * sizeof *nh);
-            if (!nh)
+            if (!nh) {
+                b->oom = 1;
                 return NIL;
+            }
             b->heap = nh;
             b->ecap = (uint32_t)nc;
         }
@@ -371,12 +383,14 @@ static uint32_t upsert(struct td_bw *b, uint8_t kind, uint8_t fam, const uint8_t
         return i;
     }
     uint8_t *names = malloc(la + lc);
-    if (!names)
+    if (!names) {
+        b->oom = 1;
         return NIL;
+    }
     memcpy(names, a, la);
     if (lc)
         memcpy(names + la, c, lc);
-    i = ent_alloc(b, now);
+    i = ent_alloc(b, expiry, now);
     if (i == NIL) {
         free(names);
         return NIL;
@@ -1064,8 +1078,10 @@ static int load_entries(struct td_bw *b, const uint8_t *p, size_t len, uint64_t 
             lower_copy(lc, c, l2);
             if (addr)
                 memcpy(ad, addr, 16);
+            /* NIL without oom: refused because the pool is full of facts expiring later */
+            b->oom = 0;
             if (upsert(b, kind, fam, addr ? ad : NULL, la, l1, lc, l2, exp,
-                       kind == K_LIVE ? UP_MAX : UP_REPLACE, 0) == NIL) {
+                       kind == K_LIVE ? UP_MAX : UP_REPLACE, 0) == NIL && b->oom) {
                 *msg = "out of memory";
                 return -1;
             }

@@ -970,6 +970,77 @@ static void bounded_memory(void)
     td_bw_destroy(&b);
 }
 
+/* eviction keeps the facts furthest from expiry: with random distinct TTLs, exactly the
+ * zones with the largest TTLs survive, whatever the order they came in */
+static void eviction_order(void)
+{
+    enum { NZ = 200, KEEP = 20 };
+    struct td_bw *b = new_bw(8 + 3 * KEEP);
+    if (!b)
+        return;
+    uint32_t ttl[NZ];
+    for (int i = 0; i < NZ; i++)
+        ttl[i] = 1000 + 7 * (uint32_t)i;
+    srand(7);
+    for (int i = NZ - 1; i > 0; i--) {
+        int j = rand() % (i + 1);
+        uint32_t x = ttl[i];
+        ttl[i] = ttl[j];
+        ttl[j] = x;
+    }
+    for (int i = 0; i < NZ; i++) {
+        char zone[32], host[40], addr[32];
+        snprintf(zone, sizeof zone, "zone%d.", i);
+        snprintf(host, sizeof host, "ns.zone%d.", i);
+        snprintf(addr, sizeof addr, "10.2.%d.%d", i / 250, i % 250 + 1);
+        const struct rr r[] = {
+            { NS_, zone, T_NS, ttl[i], host, 0 },
+            { AR, host, T_A, ttl[i], addr, 0 },
+        };
+        respond(b, "10.0.0.1", 1000, zone, T_NS, r, N(r));
+    }
+    CHECK_EQ(td_bw_stats(b)->facts, 8 + 3 * KEEP);
+    /* model: a zone that outlives the kept zone expiring first replaces its three facts;
+     * one that would expire first is refused (its NS and its address; no LIVE without NS) */
+    uint32_t kept_ttl[KEEP];
+    int nk = 0;
+    uint64_t evicted = 0;
+    for (int i = 0; i < NZ; i++) {
+        if (nk < KEEP) {
+            kept_ttl[nk++] = ttl[i];
+            continue;
+        }
+        int m = 0;
+        for (int k = 1; k < KEEP; k++)
+            if (kept_ttl[k] < kept_ttl[m])
+                m = k;
+        if (ttl[i] > kept_ttl[m]) {
+            kept_ttl[m] = ttl[i];
+            evicted += 3;
+        } else {
+            evicted += 2;
+        }
+    }
+    CHECK_EQ(td_bw_stats(b)->facts_evicted, evicted);
+    uint32_t limit = 1000 + 7 * (NZ - KEEP); /* the KEEP largest TTLs are >= limit */
+    int wrong = 0, kept = 0;
+    for (int i = 0; i < NZ; i++) {
+        char zone[32], www[48], addr[32];
+        snprintf(zone, sizeof zone, "zone%d.", i);
+        snprintf(www, sizeof www, "www.%s", zone);
+        snprintf(addr, sizeof addr, "10.2.%d.%d", i / 250, i % 250 + 1);
+        const struct rr w[] = { { AN, www, T_A, 60, "10.9.9.9", 0 } };
+        respond(b, addr, 1001, www, T_A, w, N(w));
+        int acc = strcmp(vs(0), zone) == 0;
+        kept += acc;
+        if (acc != (ttl[i] >= limit))
+            wrong++;
+    }
+    CHECK_EQ(kept, KEEP);
+    CHECK_EQ(wrong, 0);
+    td_bw_destroy(&b);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_bailiwick.XXXXXX");
@@ -993,6 +1064,7 @@ int main(void)
     TT_RUN(root_hints);
     TT_RUN(save_load_round_trip);
     TT_RUN(bounded_memory);
+    TT_RUN(eviction_order);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
