@@ -45,7 +45,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 
-.PHONY: all test check fuzz deps bench bench-capture clean
+.PHONY: all test check fuzz deps bench bench-capture bench-batch clean
 # keep object files that pattern chains would treat as intermediate
 .SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN) $(FUZZ_BIN) $(BENCH_BIN) $(BPF_CHECK)
@@ -95,9 +95,11 @@ $(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c lib/frame.h
 test check: all
 	BUILD=$(BUILD) tests/run.sh
 
-bench: bench-capture
+bench: bench-capture bench-batch
 bench-capture: $(BUILD)/bench/bench_capture $(PROGRAMS)
 	BUILD=$(BUILD) bench/capture.sh
+bench-batch: $(BUILD)/bench/bench_batch
+	$(BUILD)/bench/bench_batch $${RESPONSES:-200000} $${RUNS:-3}
 
 deps:
 	appliance/debian-deps.sh
