@@ -1,0 +1,1053 @@
+/* dedupe.c: bounded-memory aggregation (dedupe.h).
+ *
+ * Memory: an open-addressing hash table (slots of {entry pointer, hash}, linear probing,
+ * load <= 3/4) over entries kept in arena chunks (entry header + key octets). Every octet
+ * this module allocates is counted in `used` (the table, chunks, run buffers, merge heap,
+ * the object itself; XXH3 states at a fixed estimate), and peak_mem is its maximum. Table
+ * and chunks may only grow while used + growth <= mem_cap - RESERVE (RESERVE covers the run
+ * writer of a spill), and the table never takes more than half of mem_cap. A merge reads
+ * each run through a buffer of max(32 KiB, the run's largest entry) and takes only as many
+ * runs as fit in what is left. So peak_mem stays under mem_cap; the one exception is a
+ * merge that must take 2 runs whose largest entries (keys <= TD_OBS_KEY_MAX) do not fit:
+ * then it exceeds mem_cap by at most 2 * 132 KiB.
+ *
+ * Spill: the slots are compacted into an array of entry pointers (in place), sorted by key
+ * (quicksort, heapsort below a depth limit: no extra memory), and written as a run file;
+ * chunks are freed, the table emptied. Run files are anonymous (O_TMPFILE in spill_dir, or
+ * mkstemp + unlink): they vanish when closed, also after a crash.
+ *
+ * Run file (private to this module, read back by the same process):
+ *     entry*:  u32 klen (1..TD_OBS_KEY_MAX) | key | u64 count | u32 time_first |
+ *              u32 time_last | u8 reason | u16 rule          (little-endian)
+ *     end:     u32 0xffffffff | u64 entries | u64 XXH3_64bits of all entry octets
+ * Keys within a run are strictly increasing. Runs are numbered in the order their data was
+ * first seen; merges break key ties by run number, so "the first seen" reason/rule wins.
+ *
+ * Finish: with no runs, the sorted table is emitted. Otherwise the table joins the merge
+ * directly if the run buffers fit next to it, else it is spilled and freed too; neighbouring
+ * runs are merged (as many as fit at once) into one until all runs fit, then the final
+ * k-way merge (binary heap) emits. Also while adding, when 128 runs exist, the oldest are
+ * merged into one so the number of open files stays bounded. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "dedupe.h"
+
+#define IO_BUF (32u << 10)        /* run write/read buffer */
+#define XXH_ACCT 704u             /* XXH3_createState: sizeof state + alignment slack */
+#define RESERVE (IO_BUF + XXH_ACCT + 1024u)
+#define MAX_RUNS_OPEN 128
+#define MAX_FANIN 256
+#define VAL_LEN 19                /* u64 + u32 + u32 + u8 + u16 */
+#define END_MARK 0xffffffffu
+#define CAP_DEFAULT ((size_t)256 << 20)
+#define CAP_MIN ((size_t)1 << 20)
+
+struct ent {                      /* in an arena chunk, followed by the key */
+    uint64_t count;
+    uint32_t time_first, time_last;
+    uint32_t klen;
+    uint16_t rule;
+    uint8_t reason;
+};
+#define ENT_KEY(e) ((uint8_t *)(e) + sizeof(struct ent))
+
+struct slot {
+    struct ent *e;                /* NULL = empty */
+    uint64_t h;
+};
+
+struct chunk {
+    struct chunk *next;
+    size_t size, used;            /* size: octets allocated including this header */
+};
+
+struct run {
+    int fd;
+    uint64_t entries, bytes;
+    size_t max_entry;             /* octets of its largest entry: sizes its read buffer */
+};
+
+struct td_dedupe {
+    size_t cap;
+    char dir[4096];
+    size_t used;                  /* octets allocated by this module now */
+    struct slot *slots;
+    size_t nslots, n;
+    struct chunk *chunks;
+    size_t chunk_size;
+    struct run *runs;
+    size_t nruns, runs_cap;
+    int finished;
+    struct td_dedupe_stats stats;
+};
+
+/* ---------- memory accounting ---------- */
+
+static void *d_alloc(struct td_dedupe *d, size_t n)
+{
+    void *p = malloc(n);
+    if (p) {
+        d->used += n;
+        if (d->used > d->stats.peak_mem)
+            d->stats.peak_mem = d->used;
+    }
+    return p;
+}
+
+static void d_free(struct td_dedupe *d, void *p, size_t n)
+{
+    if (p) {
+        free(p);
+        d->used -= n;
+    }
+}
+
+static void d_charge(struct td_dedupe *d, size_t n)
+{
+    d->used += n;
+    if (d->used > d->stats.peak_mem)
+        d->stats.peak_mem = d->used;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* ---------- init / destroy ---------- */
+
+struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, size_t errlen)
+{
+    if (!opts || !opts->spill_dir || !opts->spill_dir[0]) {
+        set_err(err, errlen, "dedupe: no spill directory");
+        return NULL;
+    }
+    if (strlen(opts->spill_dir) >= sizeof ((struct td_dedupe *)0)->dir) {
+        set_err(err, errlen, "dedupe: spill directory path too long");
+        return NULL;
+    }
+    struct td_dedupe *d = calloc(1, sizeof *d);
+    if (!d) {
+        set_err(err, errlen, "dedupe: out of memory");
+        return NULL;
+    }
+    d_charge(d, sizeof *d);
+    d->cap = opts->mem_cap ? opts->mem_cap : CAP_DEFAULT;
+    if (d->cap < CAP_MIN)
+        d->cap = CAP_MIN;
+    strcpy(d->dir, opts->spill_dir);
+    d->chunk_size = d->cap / 64;
+    if (d->chunk_size < (64u << 10))
+        d->chunk_size = 64u << 10;
+    if (d->chunk_size > (4u << 20))
+        d->chunk_size = 4u << 20;
+    d->nslots = 1024;
+    d->slots = d_alloc(d, d->nslots * sizeof *d->slots);
+    if (!d->slots) {
+        free(d);
+        set_err(err, errlen, "dedupe: out of memory");
+        return NULL;
+    }
+    memset(d->slots, 0, d->nslots * sizeof *d->slots);
+    int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        set_err(err, errlen, "dedupe: spill directory %s: %s", d->dir, strerror(errno));
+        free(d->slots);
+        free(d);
+        return NULL;
+    }
+    close(fd);
+    return d;
+}
+
+static void free_chunks(struct td_dedupe *d)
+{
+    while (d->chunks) {
+        struct chunk *c = d->chunks;
+        d->chunks = c->next;
+        d_free(d, c, c->size);
+    }
+}
+
+static void close_runs(struct td_dedupe *d)
+{
+    for (size_t i = 0; i < d->nruns; i++)
+        if (d->runs[i].fd >= 0)
+            close(d->runs[i].fd);
+    d_free(d, d->runs, d->runs_cap * sizeof *d->runs);
+    d->runs = NULL;
+    d->nruns = d->runs_cap = 0;
+}
+
+void td_dedupe_destroy(struct td_dedupe **dp)
+{
+    if (!dp || !*dp)
+        return;
+    struct td_dedupe *d = *dp;
+    free_chunks(d);
+    close_runs(d);
+    free(d->slots);
+    free(d);
+    *dp = NULL;
+}
+
+const struct td_dedupe_stats *td_dedupe_stats(const struct td_dedupe *d)
+{
+    return d ? &d->stats : NULL;
+}
+
+/* ---------- sorting entry pointers by key ---------- */
+
+static int ent_cmp(const struct ent *a, const struct ent *b)
+{
+    return key_cmp(ENT_KEY(a), a->klen, ENT_KEY(b), b->klen);
+}
+
+static void sift_down(struct ent **a, size_t start, size_t n)
+{
+    size_t r = start;
+    for (;;) {
+        size_t c = 2 * r + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && ent_cmp(a[c], a[c + 1]) < 0)
+            c++;
+        if (ent_cmp(a[r], a[c]) >= 0)
+            return;
+        struct ent *t = a[r];
+        a[r] = a[c];
+        a[c] = t;
+        r = c;
+    }
+}
+
+static void heap_sort(struct ent **a, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(a, i, n);
+    for (size_t end = n; end > 1; end--) {
+        struct ent *t = a[0];
+        a[0] = a[end - 1];
+        a[end - 1] = t;
+        sift_down(a, 0, end - 1);
+    }
+}
+
+static void sort_ents(struct ent **a, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            heap_sort(a, n);
+            return;
+        }
+        /* median of three to a[0], then Hoare-style partition */
+        size_t m = n / 2;
+        if (ent_cmp(a[m], a[0]) < 0) { struct ent *t = a[m]; a[m] = a[0]; a[0] = t; }
+        if (ent_cmp(a[n - 1], a[0]) < 0) { struct ent *t = a[n - 1]; a[n - 1] = a[0]; a[0] = t; }
+        if (ent_cmp(a[n - 1], a[m]) < 0) { struct ent *t = a[n - 1]; a[n - 1] = a[m]; a[m] = t; }
+        struct ent *pivot = a[m];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (ent_cmp(a[i], pivot) < 0)
+                i++;
+            while (ent_cmp(a[j], pivot) > 0)
+                j--;
+            if (i >= j)
+                break;
+            struct ent *t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+            i++;
+            j--;
+        }
+        size_t left = j + 1; /* a[0..j] <= pivot <= a[j+1..n-1] */
+        if (left < n - left) {
+            sort_ents(a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            sort_ents(a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct ent *t = a[i];
+        size_t j = i;
+        while (j > 0 && ent_cmp(a[j - 1], t) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = t;
+    }
+}
+
+/* Compacts the table's entries into the front of the slot memory and sorts them; the table
+ * is unusable until reset_table(). Returns the array (d->n entries). */
+static struct ent **sorted_entries(struct td_dedupe *d)
+{
+    struct ent **a = (struct ent **)(void *)d->slots;
+    size_t k = 0;
+    for (size_t i = 0; i < d->nslots; i++) {
+        struct ent *e = d->slots[i].e; /* read slot i before a[k] (k <= i) may overwrite it */
+        if (e)
+            a[k++] = e;
+    }
+    int depth = 2;
+    for (size_t x = k; x > 1; x >>= 1)
+        depth += 2;
+    sort_ents(a, k, depth);
+    return a;
+}
+
+static void reset_table(struct td_dedupe *d)
+{
+    memset(d->slots, 0, d->nslots * sizeof *d->slots);
+    d->n = 0;
+    d->stats.distinct_in_memory = 0;
+    free_chunks(d);
+}
+
+/* ---------- run files ---------- */
+
+struct run_writer {
+    struct run run;
+    uint8_t *buf;
+    size_t len;
+    XXH3_state_t *xxh;
+};
+
+static int rw_flush(struct run_writer *w)
+{
+    size_t o = 0;
+    while (o < w->len) {
+        ssize_t k = write(w->run.fd, w->buf + o, w->len - o);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        o += (size_t)k;
+    }
+    w->run.bytes += w->len;
+    w->len = 0;
+    return 0;
+}
+
+static int rw_put(struct run_writer *w, const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    while (n) {
+        if (w->len == IO_BUF && rw_flush(w) != 0)
+            return -1;
+        size_t k = IO_BUF - w->len < n ? IO_BUF - w->len : n;
+        memcpy(w->buf + w->len, s, k);
+        w->len += k;
+        s += k;
+        n -= k;
+    }
+    return 0;
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static int rw_entry(struct run_writer *w, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+{
+    uint8_t h[4], val[VAL_LEN];
+    le32(h, (uint32_t)klen);
+    le64(val, v->count);
+    le32(val + 8, v->time_first);
+    le32(val + 12, v->time_last);
+    val[16] = v->reason;
+    val[17] = (uint8_t)v->rule;
+    val[18] = (uint8_t)(v->rule >> 8);
+    XXH3_64bits_update(w->xxh, h, 4);
+    XXH3_64bits_update(w->xxh, key, klen);
+    XXH3_64bits_update(w->xxh, val, VAL_LEN);
+    w->run.entries++;
+    if (4 + klen + VAL_LEN > w->run.max_entry)
+        w->run.max_entry = 4 + klen + VAL_LEN;
+    if (rw_put(w, h, 4) != 0 || rw_put(w, key, klen) != 0 || rw_put(w, val, VAL_LEN) != 0)
+        return -1;
+    return 0;
+}
+
+static int open_anon(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tapdns-dedupe-XXXXXX", dir);
+    fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+static int rw_open(struct td_dedupe *d, struct run_writer *w, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->run.fd = -1;
+    w->buf = d_alloc(d, IO_BUF);
+    w->xxh = XXH3_createState();
+    if (w->xxh)
+        d_charge(d, XXH_ACCT);
+    if (!w->buf || !w->xxh) {
+        set_err(err, errlen, "dedupe: out of memory");
+        return -1;
+    }
+    XXH3_64bits_reset(w->xxh);
+    w->run.fd = open_anon(d->dir);
+    if (w->run.fd < 0) {
+        set_err(err, errlen, "dedupe: cannot create a run file in %s: %s", d->dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Releases the writer's buffers; on failure (ok == 0) also its file. */
+static void rw_release(struct td_dedupe *d, struct run_writer *w, int ok)
+{
+    d_free(d, w->buf, IO_BUF);
+    w->buf = NULL;
+    if (w->xxh) {
+        XXH3_freeState(w->xxh);
+        d->used -= XXH_ACCT;
+        w->xxh = NULL;
+    }
+    if (!ok && w->run.fd >= 0) {
+        close(w->run.fd);
+        w->run.fd = -1;
+    }
+}
+
+static int rw_finish(struct run_writer *w, char *err, size_t errlen)
+{
+    uint8_t t[20];
+    le32(t, END_MARK);
+    le64(t + 4, w->run.entries);
+    le64(t + 12, XXH3_64bits_digest(w->xxh));
+    if (rw_put(w, t, sizeof t) != 0 || rw_flush(w) != 0) {
+        set_err(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int add_run(struct td_dedupe *d, size_t at, struct run r, char *err, size_t errlen)
+{
+    if (d->nruns == d->runs_cap) {
+        size_t nc = d->runs_cap ? d->runs_cap * 2 : 16;
+        struct run *nr = d_alloc(d, nc * sizeof *nr);
+        if (!nr) {
+            set_err(err, errlen, "dedupe: out of memory");
+            return -1;
+        }
+        if (d->nruns)
+            memcpy(nr, d->runs, d->nruns * sizeof *nr);
+        d_free(d, d->runs, d->runs_cap * sizeof *d->runs);
+        d->runs = nr;
+        d->runs_cap = nc;
+    }
+    memmove(d->runs + at + 1, d->runs + at, (d->nruns - at) * sizeof *d->runs);
+    d->runs[at] = r;
+    d->nruns++;
+    return 0;
+}
+
+/* ---------- merge sources ---------- */
+
+struct src {
+    /* run source */
+    int fd;
+    uint8_t *buf;
+    size_t cap, len, pos;
+    int eof;
+    XXH3_state_t *xxh;
+    uint64_t nread;
+    /* memory source */
+    struct ent **arr;
+    size_t n, i;
+    /* current entry */
+    const uint8_t *key;
+    size_t klen;
+    struct td_obs_value v;
+};
+
+#define SRC_ACCT (sizeof(struct src) + sizeof(size_t))
+
+static int src_fill(struct src *s, size_t need)
+{
+    if (s->len - s->pos >= need)
+        return 0;
+    memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+    s->len -= s->pos;
+    s->pos = 0;
+    while (s->len < need && !s->eof) {
+        ssize_t k = read(s->fd, s->buf + s->len, s->cap - s->len);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (k == 0)
+            s->eof = 1;
+        s->len += (size_t)k;
+    }
+    return s->len >= need ? 0 : -1;
+}
+
+/* Next entry of a source: 1, 0 = exhausted, -1 = error (a damaged run file). */
+static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen)
+{
+    if (s->arr) {
+        if (s->i == s->n)
+            return 0;
+        const struct ent *e = s->arr[s->i++];
+        s->key = ENT_KEY(e);
+        s->klen = e->klen;
+        s->v.count = e->count;
+        s->v.time_first = e->time_first;
+        s->v.time_last = e->time_last;
+        s->v.reason = e->reason;
+        s->v.rule = e->rule;
+        return 1;
+    }
+    if (src_fill(s, 4) != 0)
+        goto bad;
+    uint32_t kl = rd32(s->buf + s->pos);
+    if (kl == END_MARK) {
+        if (src_fill(s, 20) != 0)
+            goto bad;
+        const uint8_t *t = s->buf + s->pos;
+        if (rd64(t + 4) != s->nread || rd64(t + 12) != XXH3_64bits_digest(s->xxh))
+            goto bad;
+        s->pos += 20;
+        if (s->pos != s->len || src_fill(s, 1) == 0)
+            goto bad;
+        return 0;
+    }
+    if (kl == 0 || kl > TD_OBS_KEY_MAX)
+        goto bad;
+    size_t need = 4 + (size_t)kl + VAL_LEN;
+    if (need > s->cap) /* larger than the run's largest entry */
+        goto bad;
+    if (src_fill(s, need) != 0)
+        goto bad;
+    const uint8_t *p = s->buf + s->pos;
+    XXH3_64bits_update(s->xxh, p, need);
+    s->key = p + 4;
+    s->klen = kl;
+    p += 4 + kl;
+    s->v.count = rd64(p);
+    s->v.time_first = rd32(p + 8);
+    s->v.time_last = rd32(p + 12);
+    s->v.reason = p[16];
+    s->v.rule = (uint16_t)(p[17] | p[18] << 8);
+    s->pos += need;
+    s->nread++;
+    return 1;
+bad:
+    set_err(err, errlen, "dedupe: a run file in %s is damaged or unreadable", d->dir);
+    return -1;
+}
+
+static void src_release(struct td_dedupe *d, struct src *s)
+{
+    d_free(d, s->buf, s->cap);
+    s->buf = NULL;
+    if (s->xxh) {
+        XXH3_freeState(s->xxh);
+        d->used -= XXH_ACCT;
+        s->xxh = NULL;
+    }
+}
+
+static size_t run_buf_size(const struct run *r)
+{
+    return r->max_entry > IO_BUF ? r->max_entry : IO_BUF;
+}
+
+static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r, char *err, size_t errlen)
+{
+    int fd = r->fd;
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->cap = run_buf_size(r);
+    s->buf = d_alloc(d, s->cap);
+    s->xxh = XXH3_createState();
+    if (s->xxh)
+        d_charge(d, XXH_ACCT);
+    if (!s->buf || !s->xxh) {
+        set_err(err, errlen, "dedupe: out of memory");
+        return -1;
+    }
+    XXH3_64bits_reset(s->xxh);
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        set_err(err, errlen, "dedupe: seek in a run file: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* heap of source indices: smaller key first, then smaller index (earlier data) */
+static int src_less(const struct src *s, size_t a, size_t b)
+{
+    int c = key_cmp(s[a].key, s[a].klen, s[b].key, s[b].klen);
+    return c < 0 || (c == 0 && a < b);
+}
+
+static void heap_down(const struct src *s, size_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && src_less(s, h[l], h[m]))
+            m = l;
+        if (l + 1 < n && src_less(s, h[l + 1], h[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        size_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_up(const struct src *s, size_t *h, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!src_less(s, h[i], h[p]))
+            return;
+        size_t t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
+typedef int (*sink_fn)(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v);
+
+/* k-way merge of src[0..n-1] (each already positioned on its first entry or exhausted:
+ * live[i]); equal keys merge, the lowest source index keeps reason/rule. */
+static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, void *ctx, char *err, size_t errlen)
+{
+    size_t *h = d_alloc(d, (n ? n : 1) * sizeof *h);
+    if (!h) {
+        set_err(err, errlen, "dedupe: out of memory");
+        return -1;
+    }
+    size_t hn = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = src_next(d, &s[i], err, errlen);
+        if (r < 0) {
+            rc = -1;
+            goto out;
+        }
+        if (r > 0) {
+            h[hn] = i;
+            heap_up(s, h, hn++);
+        }
+    }
+    while (hn) {
+        size_t top = h[0];
+        h[0] = h[--hn];
+        heap_down(s, h, hn, 0);
+        struct td_obs_value v = s[top].v;
+        while (hn && key_cmp(s[h[0]].key, s[h[0]].klen, s[top].key, s[top].klen) == 0) {
+            size_t o = h[0];
+            td_obs_merge(&v, &s[o].v);
+            int r = src_next(d, &s[o], err, errlen);
+            if (r < 0) {
+                rc = -1;
+                goto out;
+            }
+            if (r > 0) {
+                heap_down(s, h, hn, 0);
+            } else {
+                h[0] = h[--hn];
+                heap_down(s, h, hn, 0);
+            }
+        }
+        rc = sink(ctx, s[top].key, s[top].klen, &v);
+        if (rc != 0)
+            goto out;
+        int r = src_next(d, &s[top], err, errlen);
+        if (r < 0) {
+            rc = -1;
+            goto out;
+        }
+        if (r > 0) {
+            h[hn] = top;
+            heap_up(s, h, hn++);
+        }
+    }
+out:
+    d_free(d, h, (n ? n : 1) * sizeof *h);
+    return rc;
+}
+
+struct run_sink {
+    struct run_writer *w;
+    char *err;
+    size_t errlen;
+};
+
+static int sink_run(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+{
+    struct run_sink *rs = ctx;
+    if (rw_entry(rs->w, key, klen, v) == 0)
+        return 0;
+    set_err(rs->err, rs->errlen, "dedupe: writing a run file: %s", strerror(errno));
+    return -1;
+}
+
+struct emit_ctx {
+    struct td_dedupe *d;
+    td_dedupe_emit_fn fn;
+    void *ctx;
+};
+
+static int sink_emit(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+{
+    struct emit_ctx *e = ctx;
+    e->d->stats.emitted++;
+    return e->fn(e->ctx, key, klen, v);
+}
+
+/* Sources for runs[first .. first+count-1] and, if with_mem, the sorted table last. */
+static struct src *open_sources(struct td_dedupe *d, size_t first, size_t count, int with_mem,
+                                size_t *nsrc, char *err, size_t errlen)
+{
+    size_t n = count + (with_mem ? 1 : 0);
+    struct src *s = d_alloc(d, (n ? n : 1) * sizeof *s);
+    if (!s) {
+        set_err(err, errlen, "dedupe: out of memory");
+        return NULL;
+    }
+    memset(s, 0, (n ? n : 1) * sizeof *s);
+    *nsrc = 0;
+    for (size_t i = 0; i < count; i++) {
+        (*nsrc)++;
+        if (src_open_run(d, &s[i], &d->runs[first + i], err, errlen) != 0)
+            return s;
+    }
+    if (with_mem) {
+        s[count].fd = -1;
+        s[count].n = d->n;
+        s[count].arr = sorted_entries(d);
+        (*nsrc)++;
+    }
+    return s;
+}
+
+static void close_sources(struct td_dedupe *d, struct src *s, size_t nsrc, size_t alloc_n)
+{
+    for (size_t i = 0; i < nsrc; i++)
+        src_release(d, &s[i]);
+    d_free(d, s, (alloc_n ? alloc_n : 1) * sizeof *s);
+}
+
+/* Merges runs[first .. first+count-1] into one run that takes their place. */
+static int merge_runs(struct td_dedupe *d, size_t first, size_t count, char *err, size_t errlen)
+{
+    struct run_writer w;
+    struct run_sink rs = {&w, err, errlen};
+    size_t nsrc = 0;
+    struct src *s = NULL;
+    int rc = rw_open(d, &w, err, errlen);
+    if (rc == 0) {
+        s = open_sources(d, first, count, 0, &nsrc, err, errlen);
+        rc = s && nsrc == count ? merge(d, s, count, sink_run, &rs, err, errlen) : -1;
+    }
+    if (s)
+        close_sources(d, s, nsrc, count);
+    if (rc == 0)
+        rc = rw_finish(&w, err, errlen);
+    rw_release(d, &w, rc == 0);
+    if (rc != 0)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        close(d->runs[first + i].fd);
+    memmove(d->runs + first, d->runs + first + count, (d->nruns - first - count) * sizeof *d->runs);
+    d->nruns -= count;
+    d->stats.bytes_spilled += w.run.bytes;
+    if (add_run(d, first, w.run, err, errlen) != 0) {
+        close(w.run.fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Memory to read one run in a merge. */
+static size_t run_need(const struct run *r)
+{
+    return run_buf_size(r) + XXH_ACCT + SRC_ACCT;
+}
+
+/* How many runs from runs[at] on fit in one merge in the memory left (a run writer for the
+ * output included): as many as fit, at least 2 (if there are), at most MAX_FANIN. */
+static size_t fan_in_at(const struct td_dedupe *d, size_t at)
+{
+    size_t avail = d->cap > d->used + RESERVE ? d->cap - d->used - RESERVE : 0;
+    size_t f = 0, sum = 0;
+    while (at + f < d->nruns && f < MAX_FANIN) {
+        size_t need = run_need(&d->runs[at + f]);
+        if (sum + need > avail && f >= 2)
+            break;
+        sum += need;
+        f++;
+    }
+    return f;
+}
+
+/* 1 if all runs (and `extra` octets more) can be merged at once. */
+static int all_runs_fit(const struct td_dedupe *d, size_t extra)
+{
+    size_t sum = extra;
+    for (size_t i = 0; i < d->nruns; i++)
+        sum += run_need(&d->runs[i]);
+    return d->nruns <= MAX_FANIN && d->used + sum <= d->cap;
+}
+
+/* Sorted table -> a new run (the newest), table emptied. */
+static int spill(struct td_dedupe *d, char *err, size_t errlen)
+{
+    if (d->n == 0)
+        return 0;
+    struct run_writer w;
+    int rc = rw_open(d, &w, err, errlen);
+    if (rc == 0) {
+        struct ent **a = sorted_entries(d);
+        for (size_t i = 0; i < d->n && rc == 0; i++) {
+            struct td_obs_value v = {a[i]->count, a[i]->time_first, a[i]->time_last, a[i]->reason, a[i]->rule};
+            if (rw_entry(&w, ENT_KEY(a[i]), a[i]->klen, &v) != 0) {
+                set_err(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
+                rc = -1;
+            }
+        }
+        if (rc == 0)
+            rc = rw_finish(&w, err, errlen);
+    }
+    rw_release(d, &w, rc == 0);
+    reset_table(d); /* the table was compacted: on failure its data is lost anyway */
+    if (rc != 0)
+        return -1;
+    d->stats.runs_spilled++;
+    d->stats.bytes_spilled += w.run.bytes;
+    if (add_run(d, d->nruns, w.run, err, errlen) != 0) {
+        close(w.run.fd);
+        return -1;
+    }
+    while (d->nruns >= MAX_RUNS_OPEN)
+        if (merge_runs(d, 0, fan_in_at(d, 0), err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---------- adding ---------- */
+
+static int grow_table(struct td_dedupe *d)
+{
+    size_t nn = d->nslots * 2;
+    struct slot *ns = d_alloc(d, nn * sizeof *ns);
+    if (!ns)
+        return -1;
+    memset(ns, 0, nn * sizeof *ns);
+    for (size_t i = 0; i < d->nslots; i++) {
+        if (!d->slots[i].e)
+            continue;
+        size_t j = d->slots[i].h & (nn - 1);
+        while (ns[j].e)
+            j = (j + 1) & (nn - 1);
+        ns[j] = d->slots[i];
+    }
+    d_free(d, d->slots, d->nslots * sizeof *d->slots);
+    d->slots = ns;
+    d->nslots = nn;
+    return 0;
+}
+
+static size_t limit(const struct td_dedupe *d)
+{
+    return d->cap - RESERVE;
+}
+
+int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                  char *err, size_t errlen)
+{
+    if (!d || !key || !v) {
+        set_err(err, errlen, "dedupe: null argument");
+        return -1;
+    }
+    if (d->finished) {
+        set_err(err, errlen, "dedupe: add after finish");
+        return -1;
+    }
+    if (klen == 0 || klen > TD_OBS_KEY_MAX) {
+        set_err(err, errlen, "dedupe: key length %zu out of range", klen);
+        return -1;
+    }
+    d->stats.added++;
+    uint64_t h = XXH3_64bits(key, klen);
+    size_t mask = d->nslots - 1, i = h & mask;
+    while (d->slots[i].e) {
+        struct ent *e = d->slots[i].e;
+        if (d->slots[i].h == h && e->klen == klen && memcmp(ENT_KEY(e), key, klen) == 0) {
+            uint64_t c = e->count + v->count;
+            e->count = c;
+            if (v->time_first < e->time_first)
+                e->time_first = v->time_first;
+            if (v->time_last > e->time_last)
+                e->time_last = v->time_last;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+    /* a new key: room for the table, then for the entry */
+    if ((d->n + 1) * 4 > d->nslots * 3) {
+        size_t nb = d->nslots * 2 * sizeof *d->slots;
+        if (nb <= d->cap / 2 && d->used + nb <= limit(d)) {
+            if (grow_table(d) != 0) {
+                set_err(err, errlen, "dedupe: out of memory");
+                return -1;
+            }
+        } else if (spill(d, err, errlen) != 0) {
+            return -1;
+        }
+        mask = d->nslots - 1;
+        i = h & mask;
+        while (d->slots[i].e)
+            i = (i + 1) & mask;
+    }
+    size_t need = (sizeof(struct ent) + klen + 7) & ~(size_t)7;
+    struct chunk *c = d->chunks;
+    if (!c || c->size - c->used < need) {
+        size_t cs = sizeof(struct chunk) + need;
+        if (cs < d->chunk_size)
+            cs = d->chunk_size;
+        if (d->used + cs > limit(d) && d->n > 0) {
+            if (spill(d, err, errlen) != 0)
+                return -1;
+            mask = d->nslots - 1;
+            i = h & mask;
+        }
+        c = d_alloc(d, cs);
+        if (!c) {
+            set_err(err, errlen, "dedupe: out of memory");
+            return -1;
+        }
+        c->size = cs;
+        c->used = (sizeof(struct chunk) + 7) & ~(size_t)7;
+        c->next = d->chunks;
+        d->chunks = c;
+    }
+    struct ent *e = (struct ent *)(void *)((uint8_t *)c + c->used);
+    c->used += need;
+    e->count = v->count;
+    e->time_first = v->time_first;
+    e->time_last = v->time_last;
+    e->klen = (uint32_t)klen;
+    e->reason = v->reason;
+    e->rule = v->rule;
+    memcpy(ENT_KEY(e), key, klen);
+    d->slots[i].e = e;
+    d->slots[i].h = h;
+    d->n++;
+    d->stats.distinct_in_memory = d->n;
+    return 0;
+}
+
+/* ---------- finish ---------- */
+
+int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, char *err, size_t errlen)
+{
+    if (!d || !emit) {
+        set_err(err, errlen, "dedupe: null argument");
+        return -1;
+    }
+    if (d->finished) {
+        set_err(err, errlen, "dedupe: finish called twice");
+        return -1;
+    }
+    d->finished = 1;
+    if (err && errlen)
+        err[0] = 0;
+    struct emit_ctx ec = {d, emit, ctx};
+    int with_mem = d->n > 0;
+    if (d->nruns > 0 && with_mem && (d->nruns + 1 > MAX_FANIN || !all_runs_fit(d, SRC_ACCT))) {
+        if (spill(d, err, errlen) != 0)
+            return -1;
+        with_mem = 0;
+    }
+    if (!with_mem) {
+        free_chunks(d);
+        d_free(d, d->slots, d->nslots * sizeof *d->slots);
+        d->slots = NULL;
+        d->nslots = 0;
+        d->n = 0;
+    }
+    /* passes over the run list, merging neighbours (so the order of first sight holds) */
+    size_t at = 0;
+    while (d->nruns > 1 && !all_runs_fit(d, with_mem ? SRC_ACCT : 0)) {
+        if (at + 1 >= d->nruns)
+            at = 0;
+        if (merge_runs(d, at, fan_in_at(d, at), err, errlen) != 0)
+            return -1;
+        at++;
+    }
+    size_t nsrc = 0, total = d->nruns + (with_mem ? 1 : 0);
+    struct src *s = open_sources(d, 0, d->nruns, with_mem, &nsrc, err, errlen);
+    if (!s)
+        return -1;
+    int rc = nsrc == total ? merge(d, s, total, sink_emit, &ec, err, errlen) : -1;
+    close_sources(d, s, nsrc, total);
+    close_runs(d);
+    if (with_mem)
+        reset_table(d);
+    return rc;
+}
