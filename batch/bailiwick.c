@@ -72,6 +72,7 @@ enum { UP_REPLACE, UP_MAX };
 
 struct bw_ent {
     uint64_t expiry;
+    uint64_t heap_key;                /* expiry the heap orders it by: <= expiry (lazy heap) */
     uint64_t hash;                    /* key hash (CH_KEY) */
     uint32_t next[CH_N], prev[CH_N], bkt[CH_N]; /* NIL where the entry is not on that chain */
     uint32_t heap;                    /* position in the heap; NIL if pinned or free */
@@ -188,7 +189,10 @@ static void chain_unlink(struct td_bw *b, uint32_t i, int ch)
     e->bkt[ch] = e->next[ch] = e->prev[ch] = NIL;
 }
 
-/* ---- heap (non-pinned entries by expiry) -------------------------------------------------- */
+/* ---- heap (non-pinned entries by expiry) --------------------------------------------------
+ * Lazy: an entry is ordered by heap_key, which may lag behind a later (extended) expiry, so
+ * the frequent refresh of a known fact costs no sifting. heap_settle() brings the top's key up
+ * to date before anyone reads the top; a shortened expiry is sifted up at once. */
 
 static void heap_set(struct td_bw *b, uint32_t pos, uint32_t i)
 {
@@ -199,10 +203,10 @@ static void heap_set(struct td_bw *b, uint32_t pos, uint32_t i)
 static void heap_up(struct td_bw *b, uint32_t pos)
 {
     uint32_t i = b->heap[pos];
-    uint64_t x = b->e[i].expiry;
+    uint64_t x = b->e[i].heap_key;
     while (pos > 0) {
         uint32_t parent = (pos - 1) / 2;
-        if (b->e[b->heap[parent]].expiry <= x)
+        if (b->e[b->heap[parent]].heap_key <= x)
             break;
         heap_set(b, pos, b->heap[parent]);
         pos = parent;
@@ -213,14 +217,14 @@ static void heap_up(struct td_bw *b, uint32_t pos)
 static void heap_down(struct td_bw *b, uint32_t pos)
 {
     uint32_t i = b->heap[pos];
-    uint64_t x = b->e[i].expiry;
+    uint64_t x = b->e[i].heap_key;
     for (;;) {
         uint32_t c = 2 * pos + 1;
         if (c >= b->hn)
             break;
-        if (c + 1 < b->hn && b->e[b->heap[c + 1]].expiry < b->e[b->heap[c]].expiry)
+        if (c + 1 < b->hn && b->e[b->heap[c + 1]].heap_key < b->e[b->heap[c]].heap_key)
             c++;
-        if (b->e[b->heap[c]].expiry >= x)
+        if (b->e[b->heap[c]].heap_key >= x)
             break;
         heap_set(b, pos, b->heap[c]);
         pos = c;
@@ -230,6 +234,7 @@ static void heap_down(struct td_bw *b, uint32_t pos)
 
 static void heap_push(struct td_bw *b, uint32_t i)
 {
+    b->e[i].heap_key = b->e[i].expiry;
     b->heap[b->hn] = i;
     b->e[i].heap = b->hn;
     b->hn++;
@@ -250,11 +255,26 @@ static void heap_remove(struct td_bw *b, uint32_t i)
     heap_down(b, b->e[b->heap[pos]].heap);
 }
 
+/* After e->expiry changed: a shorter one is sifted up now, a longer one waits (lazy). */
 static void heap_fix(struct td_bw *b, uint32_t i)
 {
-    uint32_t pos = b->e[i].heap;
-    heap_up(b, pos);
-    heap_down(b, b->e[i].heap);
+    struct bw_ent *e = &b->e[i];
+    if (e->expiry < e->heap_key) {
+        e->heap_key = e->expiry;
+        heap_up(b, e->heap);
+    }
+}
+
+/* Makes the top's key exact, so heap[0] is the entry that really expires first. */
+static void heap_settle(struct td_bw *b)
+{
+    while (b->hn > 0) {
+        struct bw_ent *e = &b->e[b->heap[0]];
+        if (e->heap_key == e->expiry)
+            return;
+        e->heap_key = e->expiry;
+        heap_down(b, 0);
+    }
 }
 
 /* ---- entries ---------------------------------------------------------------------------- */
@@ -277,7 +297,14 @@ static void ent_remove(struct td_bw *b, uint32_t i)
 /* Drops every non-pinned entry whose expiry is <= now. */
 static void sweep(struct td_bw *b, uint64_t now)
 {
-    while (b->hn > 0 && b->e[b->heap[0]].expiry <= now) {
+    /* heap keys are lower bounds of the expiries: a top key above now means nothing is due */
+    while (b->hn > 0 && b->e[b->heap[0]].heap_key <= now) {
+        struct bw_ent *e = &b->e[b->heap[0]];
+        if (e->heap_key != e->expiry) { /* extended since: reorder it, look again */
+            e->heap_key = e->expiry;
+            heap_down(b, 0);
+            continue;
+        }
         ent_remove(b, b->heap[0]);
         b->st.facts_expired++;
     }
@@ -291,6 +318,7 @@ static void sweep(struct td_bw *b, uint64_t now)
 static uint32_t ent_alloc(struct td_bw *b, uint64_t expiry, uint64_t now)
 {
     if (b->count >= b->max) {
+        heap_settle(b);
         if (b->hn == 0)
             return NIL;
         uint32_t v = b->heap[0];
