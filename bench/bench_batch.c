@@ -273,6 +273,10 @@ int main(int argc, char **argv)
                    (unsigned long long)m.observations);
             fflush(stdout);
         }
+        if (getenv("BENCH_KEEP")) { /* keep the data, e.g. to profile tapdns-batch on it */
+            printf("kept %s\n", base);
+            continue;
+        }
         snprintf(cmd, sizeof cmd, "rm -rf %s", base);
         if (system(cmd) != 0)
             return 1;
