@@ -479,10 +479,6 @@ static void learn_ns(struct td_bw *b, const uint8_t *zone, size_t zl, const uint
 static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t fam,
                        const uint8_t *addr, uint64_t expiry, uint64_t now)
 {
-    uint32_t i = upsert(b, K_ADDR, fam, addr, host, hl, NULL, 0, expiry, UP_REPLACE, now);
-    if (i == NIL)
-        return;
-    uint64_t a_exp = b->e[i].expiry;
     struct zone_fact zf[BW_FANOUT_MAX];
     int n = 0;
     uint64_t hh = chain_hash(CH_HOST, host, hl);
@@ -496,6 +492,14 @@ static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t 
         memcpy(zf[n].name, n1(e), e->len1);
         n++;
     }
+    /* Only name servers' addresses are facts: an address of a host no live NS names is not
+     * kept (it would only fill the pool; web hosts outnumber name servers by far). */
+    if (n == 0)
+        return;
+    uint32_t i = upsert(b, K_ADDR, fam, addr, host, hl, NULL, 0, expiry, UP_REPLACE, now);
+    if (i == NIL)
+        return;
+    uint64_t a_exp = b->e[i].expiry;
     for (int k = 0; k < n; k++)
         upsert(b, K_LIVE, fam, addr, zf[k].name, zf[k].len, NULL, 0, min64(a_exp, zf[k].expiry),
                UP_MAX, now);

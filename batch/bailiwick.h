@@ -3,7 +3,8 @@
  *
  * State: which servers (addresses) serve which zones, learned only from RRsets that were
  * themselves accepted: NS RRsets give zone -> NS host names, A/AAAA RRsets give host ->
- * addresses; servers(zone) = addresses of its NS hosts. Every learned fact expires at
+ * addresses (kept only for hosts a live NS names: an address seen before any NS names its
+ * host is not remembered); servers(zone) = addresses of its NS hosts. Every learned fact expires at
  * (time seen + TTL, capped by max_ttl). The root zone's servers come from a root hints file
  * and are pinned (never expire, never replaced). Memory is bounded (max_entries facts; the
  * fact closest to expiry goes first when full) and the state persists between runs.
