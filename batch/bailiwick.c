@@ -367,6 +367,44 @@ static uint32_t ent_alloc(struct td_bw *b, uint64_t expiry, uint64_t now)
     return i;
 }
 
+/* Doubles the bucket arrays of every chain and relinks the entries (load factor <= 1). */
+static void maybe_rehash(struct td_bw *b)
+{
+    uint32_t nb = b->mask + 1;
+    if (b->count <= nb || nb >= BW_BUCKETS_MAX)
+        return;
+    uint32_t *nbk[CH_N];
+    for (int ch = 0; ch < CH_N; ch++) {
+        nbk[ch] = malloc((size_t)nb * 2 * sizeof(uint32_t));
+        if (!nbk[ch]) { /* keep the old buckets: longer chains, still correct */
+            for (int k = 0; k < ch; k++)
+                free(nbk[k]);
+            return;
+        }
+        memset(nbk[ch], 0xff, (size_t)nb * 2 * sizeof(uint32_t));
+    }
+    for (int ch = 0; ch < CH_N; ch++) {
+        free(b->bucket[ch]);
+        b->bucket[ch] = nbk[ch];
+    }
+    b->mask = nb * 2 - 1;
+    for (uint32_t i = 0; i < b->eused; i++) {
+        struct bw_ent *e = &b->e[i];
+        if (e->kind == K_FREE)
+            continue;
+        int on[CH_N];
+        for (int ch = 0; ch < CH_N; ch++)
+            on[ch] = e->bkt[ch] != NIL;
+        if (on[CH_KEY])
+            chain_link(b, i, CH_KEY, e->hash);
+        if (on[CH_HOST])
+            chain_link(b, i, CH_HOST, e->kind == K_NS ? chain_hash(CH_HOST, n2(e), e->len2)
+                                                      : chain_hash(CH_HOST, n1(e), e->len1));
+        if (on[CH_ZONE])
+            chain_link(b, i, CH_ZONE, chain_hash(CH_ZONE, n1(e), e->len1));
+    }
+}
+
 static uint32_t ent_find(const struct td_bw *b, uint64_t h, uint8_t kind, uint8_t fam,
                          const uint8_t *addr, const uint8_t *a, size_t la, const uint8_t *c,
                          size_t lc)
@@ -432,6 +470,7 @@ static uint32_t upsert(struct td_bw *b, uint8_t kind, uint8_t fam, const uint8_t
     e->names = names;
     e->hash = h;
     e->expiry = expiry;
+    maybe_rehash(b); /* before linking the new entry (its chains are all NIL) */
     chain_link(b, i, CH_KEY, h);
     if (kind == K_NS) {
         chain_link(b, i, CH_HOST, chain_hash(CH_HOST, c, lc));
@@ -551,9 +590,9 @@ struct td_bw *td_bw_init(const struct td_bw_opts *opts)
     if (!b->o.max_ttl)
         b->o.max_ttl = 7 * 86400;
     b->max = b->o.max_entries >= NIL ? NIL - 1 : (uint32_t)b->o.max_entries;
-    uint32_t nb = 16;
-    while (nb < b->max && nb < BW_BUCKETS_MAX)
-        nb <<= 1;
+    /* buckets start small and double with the facts held (rehash), so the working set
+     * follows the data, not max_entries */
+    uint32_t nb = 1024;
     b->mask = nb - 1;
     b->free_head = NIL;
     for (int ch = 0; ch < CH_N; ch++) {

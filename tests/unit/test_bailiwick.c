@@ -528,6 +528,45 @@ static void class_and_case(void)
 }
 
 /* a host named by more zones than one glue record propagates to: the rest is found on lookup */
+/* 3000 zones, each with its own server: ~9000 facts, so the buckets (1024 at start) double
+ * several times while facts are live; every zone still verifies after the rehashes, and an
+ * address outside them does not. */
+static void many_zones_rehash(void)
+{
+    struct td_bw *b = new_bw(0);
+    if (!b)
+        return;
+    root_refers_com(b, 1000, 172800);
+    enum { NZ = 3000 };
+    int ok = 0;
+    for (int i = 0; i < NZ; i++) {
+        char zone[32], ns[40], addr[32];
+        snprintf(zone, sizeof zone, "r%d.com.", i);
+        snprintf(ns, sizeof ns, "ns.r%d.com.", i);
+        snprintf(addr, sizeof addr, "10.9.%d.%d", i / 250, i % 250 + 1);
+        const struct rr r[] = { { NS_, zone, T_NS, 86400, ns, 0 }, { AR, ns, T_A, 86400, addr, 0 } };
+        respond(b, "10.0.1.1", 1001, zone, T_NS, r, N(r));
+        ok += strcmp(vs(0), "com.") == 0 && strcmp(vs(1), "com.") == 0;
+    }
+    CHECK_EQ(ok, NZ);
+    CHECK(td_bw_stats(b)->facts > 3 * 1024);
+    ok = 0;
+    for (int i = 0; i < NZ; i++) {
+        char zone[32], www[48], addr[32];
+        snprintf(zone, sizeof zone, "r%d.com.", i);
+        snprintf(www, sizeof www, "www.%s", zone);
+        snprintf(addr, sizeof addr, "10.9.%d.%d", i / 250, i % 250 + 1);
+        const struct rr w[] = { { AN, www, T_A, 300, "10.0.3.3", 0 } };
+        respond(b, addr, 1002, www, T_A, w, N(w));
+        ok += strcmp(vs(0), zone) == 0;
+    }
+    CHECK_EQ(ok, NZ);
+    const struct rr x[] = { { AN, "www.r7.com.", T_A, 300, "10.0.3.3", 0 } };
+    respond(b, "10.9.0.9", 1003, "www.r7.com.", T_A, x, N(x)); /* r8's server, not r7's */
+    CHECK_STR(vs(0), "!out-of-bailiwick");
+    td_bw_destroy(&b);
+}
+
 static void many_zones_one_host(void)
 {
     struct td_bw *b = new_bw(0);
@@ -1059,6 +1098,7 @@ int main(void)
     TT_RUN(nxdomain_with_soa);
     TT_RUN(class_and_case);
     TT_RUN(many_zones_one_host);
+    TT_RUN(many_zones_rehash);
     TT_RUN(poison_kashpureff);
     TT_RUN(poison_kashpureff_via_wire);
     TT_RUN(poison_kaminsky);
