@@ -38,6 +38,8 @@
 #define TD_FILTER_LINE_MAX (TD_FILTER_PATTERN_MAX + 16)
 /* presentation form of a 255-octet wire name: at most 4 characters per octet */
 #define NAME_TEXT_CAP (TD_DNS_NAME_MAX * 4 + 2)
+/* the longest owner text: four 63-, 63-, 63-, 61-octet labels of "\DDD" escapes and 4 dots */
+#define NAME_TEXT_LONGEST ((63 * 3 + 61) * 4 + 4)
 
 enum rule_kind { RK_SOA = 1, RK_NAME, RK_REGEX, RK_LOCAL };
 
@@ -392,6 +394,12 @@ int td_filter_add_regex(struct td_filter *f, const char *pattern, char *err, siz
         /* it would match every owner and drop everything: refused as a mistake */
         set_err(err, errlen, "rule %d (regex %s): matches the empty string (so every name)",
                 next, pattern);
+        return -1;
+    }
+    if (min_width > NAME_TEXT_LONGEST) {
+        /* never matches; refused also because such patterns take Hyperscan seconds to compile */
+        set_err(err, errlen, "rule %d (regex %s): needs %u characters, a name has at most %d",
+                next, pattern, min_width, NAME_TEXT_LONGEST);
         return -1;
     }
     if (f->nrx == f->rx_cap) {

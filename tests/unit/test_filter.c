@@ -251,6 +251,8 @@ static void test_bad_regex(void)
     CHECK_STR(err, "rule 2 (regex (a)\\1): Back-references are unsupported.");
     CHECK_EQ(td_filter_add_regex(f, "a*", err, sizeof err), -1);
     CHECK_STR(err, "rule 2 (regex a*): matches the empty string (so every name)");
+    CHECK_EQ(td_filter_add_regex(f, "^(abcdefghij){101}", err, sizeof err), -1);
+    CHECK_STR(err, "rule 2 (regex ^(abcdefghij){101}): needs 1010 characters, a name has at most 1004");
     CHECK_EQ(td_filter_add_regex(f, "", err, sizeof err), -1);
     CHECK_STR(err, "rule 2: empty regex");
     CHECK_EQ(td_filter_rule_count(f), 1);
@@ -309,6 +311,21 @@ static void test_malformed_owner(void)
     /* a 255-octet owner of escaped octets goes through the slow text path */
     for (int i = 0; i < 127; i++)
         longn[2 * i + 1] = 0xff;
+    /* the longest text: 63+63+63+61 octets of \255 -> 1004 characters, all of them matched */
+    uint8_t widest[255];
+    size_t o = 0;
+    static const int lens[] = { 63, 63, 63, 61 };
+    for (int l = 0; l < 4; l++) {
+        widest[o++] = (uint8_t)lens[l];
+        memset(widest + o, 0xff, (size_t)lens[l]);
+        o += (size_t)lens[l];
+    }
+    widest[o++] = 0;
+    static const char *const r4[] = { "regex ^((\\\\255){61,63}\\.){4}$" };
+    f = mk(r4, 1);
+    CHECK_EQ(o, 255);
+    CHECK_EQ(td_filter_check(f, widest, o, 1), 1);
+    td_filter_destroy(&f);
     static const char *const r3[] = { "regex ^(\\\\255\\.){127}$" };
     f = mk(r3, 1);
     CHECK_EQ(td_filter_check(f, longn, sizeof longn, 1), 1);
