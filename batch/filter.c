@@ -15,6 +15,13 @@
  *    by td_filter_compile(), scanned over the owner in presentation form, lowercased, with the
  *    trailing dot. The match callback keeps the lowest id.
  *
+ *    Refused at add time (with Hyperscan's message, or ours): patterns Hyperscan cannot parse
+ *    (back-references, lookaround), patterns that match the empty string (they would drop
+ *    every RRset) and patterns needing more characters than the longest owner text (1004).
+ *    Before td_filter_compile() a check sees the name and SOA rules only; adding a rule after
+ *    it is refused. Name patterns: '*' only as a leading "*." / "**."; no blanks.
+ *  - td_filter_load() stops at the first bad line; the rules of the lines before it stay.
+ *
  * Threads: the Hyperscan scratch lives inside the filter, so one td_filter is used by one
  * thread at a time (build one filter per thread). td_filter_check() is const only in that it
  * changes no rule; it writes to the scratch.
