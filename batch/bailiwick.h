@@ -18,9 +18,7 @@
  *     Then learn from the accepted RRsets, NS before A/AAAA, so glue in the same message
  *     counts. Referral NS and glue thus get the parent zone as bailiwick; the child's own
  *     copy (from the child's servers) gets the child zone.
- * Time is the record's time in seconds (capture clock), never the wall clock.
- *
- * IMPLEMENTATION: helper B2. */
+ * Time is the record's time in seconds (capture clock), never the wall clock. */
 #ifndef TD_BAILIWICK_H
 #define TD_BAILIWICK_H
 #include <stddef.h>

@@ -3,9 +3,7 @@
  * mem_cap, entries live in a hash table; above it, the table is sorted and written to a run
  * file in spill_dir and emptied. td_dedupe_finish() merges the runs and the table (k-way, by
  * key) and calls emit once per distinct key, in increasing memcmp key order. Run files are
- * removed by finish and destroy.
- *
- * IMPLEMENTATION: helper D2. */
+ * removed by finish and destroy. */
 #ifndef TD_DEDUPE_H
 #define TD_DEDUPE_H
 #include <stddef.h>
@@ -13,7 +11,7 @@
 #include "obs.h"
 
 struct td_dedupe_opts {
-    size_t mem_cap;            /* octets (default 256 MiB; minimum 1 MiB) */
+    size_t mem_cap;            /* octets; 0 = default 256 MiB; below 1 MiB is raised to 1 MiB */
     const char *spill_dir;     /* where run files go (must exist) */
 };
 

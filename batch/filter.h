@@ -7,8 +7,12 @@
  *     presentation form, lowercased, with the trailing dot ("www.example.com."); thousands of
  *     patterns must stay fast (one compiled multi-pattern database, not a loop).
  *   - Local zones: "x" drops x and everything below (the sensor-side filter's batch twin).
+ * A filter holds its own Hyperscan scratch: one td_filter per thread. Rules are added, then
+ * td_filter_compile(); adding after compile is refused. td_filter_add_regex refuses patterns
+ * Hyperscan cannot compile (back-references, lookaround), patterns that match the empty
+ * string (they would drop everything) and patterns longer than any owner text can be.
  *
- * IMPLEMENTATION: helper F2. */
+ */
 #ifndef TD_FILTER_H
 #define TD_FILTER_H
 #include <stddef.h>

@@ -9,9 +9,7 @@
  * sets: rrtype is 46 and the covered type is inside the rdata, so no extra field. Only class
  * IN is observed. A discard entry has the same key (bailiwick: the root when unknown) and
  * carries a reason and a filter rule number. Value: count, time_first, time_last (seconds);
- * merge = sum, min, max.
- *
- * IMPLEMENTATION: helper D2. */
+ * merge = sum, min, max. */
 #ifndef TD_OBS_H
 #define TD_OBS_H
 #include <stddef.h>
@@ -27,8 +25,8 @@ struct td_obs_value {
     uint16_t rule;             /* filter rule number when reason is TD_DR_FILTER */
 };
 
-/* Key of one RRset (from buf) with bailiwick zone (wire). Returns the key length, 0 if cap
- * is too small. */
+/* Key of one RRset (from buf) with bailiwick zone (wire). Returns the key length, or 0 if cap
+ * is too small or the owner, zone or rdata references are malformed. */
 size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *s,
                          const uint8_t *zone, size_t zone_len, uint8_t *out, size_t cap);
 

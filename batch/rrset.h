@@ -4,9 +4,7 @@
  * cover (one RRset per covered type, as DNSDB shows them). Canonical form: owner lowercased;
  * names inside RDATA decompressed and lowercased (per the lib/dns_wire.h descriptor table);
  * RDATA sorted bytewise (RFC 4034 6.3 canonical order) with duplicates removed; TTL = the
- * smallest TTL of the set. Everything lives in the caller's td_rrset_buf (no allocation).
- *
- * IMPLEMENTATION: helper R. */
+ * smallest TTL of the set. Everything lives in the caller's td_rrset_buf (no allocation). */
 #ifndef TD_RRSET_H
 #define TD_RRSET_H
 #include <stddef.h>

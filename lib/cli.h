@@ -5,9 +5,7 @@
  * ("section.key"). Order: td_cli_find_value() for the config path, td_config_load(),
  * td_cli_apply_config(), then td_cli_parse(), so the command line overrides the file. A
  * required option counts as given when the config set it. The first occurrence of a list
- * option on the command line replaces the config's list; later ones append.
- *
- * IMPLEMENTATION: helper E. */
+ * option on the command line replaces the config's list; later ones append. */
 #ifndef TD_CLI_H
 #define TD_CLI_H
 #include <stddef.h>

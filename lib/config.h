@@ -1,8 +1,6 @@
 /* config.h: the one config-file layer (INI syntax read with inih: "[section]", "key = value",
  * "#" or ";" comments). Values are strings; typed getters parse them with clear errors.
- * Errors are written into a caller buffer as "FILE:LINE: reason" (or "section.key: reason").
- *
- * IMPLEMENTATION: helper E. */
+ * Errors are written into a caller buffer as "FILE:LINE: reason" (or "section.key: reason"). */
 #ifndef TD_CONFIG_H
 #define TD_CONFIG_H
 #include <stddef.h>

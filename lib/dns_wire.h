@@ -2,9 +2,7 @@
  * Every read is bounds-checked; compression pointers must point strictly backwards (so no
  * loop is possible); labels <= 63, names <= 255 octets; rdlength and section counts are
  * never trusted. Functions return enum td_dns_res; td_dns_res_str() names the reason so
- * callers can count it. Never prints, never allocates on the parse path.
- *
- * IMPLEMENTATION: helper B (see the brief). */
+ * callers can count it. Never prints, never allocates on the parse path. */
 #ifndef TD_DNS_WIRE_H
 #define TD_DNS_WIRE_H
 #include <stddef.h>

@@ -3,9 +3,7 @@
  * complete within timeout_ns is dropped. Overlaps: a fragment that overlaps held data with
  * the same bytes is accepted (retransmission); one with different bytes drops the whole
  * datagram (counted as overlap_conflict: an evasion attempt, never guessed). A datagram
- * bigger than 65535 octets is dropped. No allocation per fragment after init.
- *
- * IMPLEMENTATION: helper A2. */
+ * bigger than 65535 octets is dropped. No allocation per fragment after init. */
 #ifndef TD_IPFRAG_H
 #define TD_IPFRAG_H
 #include <stddef.h>

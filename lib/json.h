@@ -4,9 +4,7 @@
  * misuse (a value in an object without a key, a key in an array, closing the wrong
  * container, depth over TD_JSON_MAX_DEPTH, a newline with containers open) are sticky
  * (j->oom) and checked once at the end: td_json_flush() then returns -1.
- * td_json_string(j, NULL) writes null.
- *
- * IMPLEMENTATION: helper E. */
+ * td_json_string(j, NULL) writes null. */
 #ifndef TD_JSON_H
 #define TD_JSON_H
 #include <stddef.h>

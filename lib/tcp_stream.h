@@ -5,9 +5,7 @@
  * Without a SYN the stream starts at the first data segment seen (it must begin a message).
  * Bounded: max_streams, max_bytes_per_stream (held out-of-order data + partial message),
  * max_bytes_total; past a bound the stream is reset and counted. FIN/RST end a stream.
- * No allocation per segment after init (fixed pools).
- *
- * IMPLEMENTATION: helper A2. */
+ * No allocation per segment after init (fixed pools). */
 #ifndef TD_TCP_STREAM_H
 #define TD_TCP_STREAM_H
 #include <stddef.h>

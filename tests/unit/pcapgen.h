@@ -1,8 +1,6 @@
 /* pcapgen: builds test frames (Ethernet, VLAN tags, IPv4/IPv6 with options, extension
  * headers and fragments, UDP/TCP) and writes them into pcap files. Used by unit tests,
- * crafted-pcap tests and the benchmark. Test code only.
- *
- * IMPLEMENTATION: helper A. */
+ * crafted-pcap tests and the benchmark. Test code only. */
 #ifndef TD_PCAPGEN_H
 #define TD_PCAPGEN_H
 #include <stddef.h>
