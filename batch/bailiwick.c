@@ -426,15 +426,16 @@ static uint32_t ent_find(const struct td_bw *b, uint64_t h, uint8_t kind, uint8_
  * free them). UP_REPLACE sets the new expiry, UP_MAX keeps the larger; a pinned entry stays
  * as it is; expiry PINNED pins. Returns the entry or NIL (pool full of pinned entries or
  * memory short). */
-static uint32_t upsert(struct td_bw *b, uint8_t kind, uint8_t fam, const uint8_t *addr,
-                       const uint8_t *a, size_t la, const uint8_t *c, size_t lc,
-                       uint64_t expiry, int mode, uint64_t now)
+static uint32_t upsert_ex(struct td_bw *b, uint8_t kind, uint8_t fam, const uint8_t *addr,
+                          const uint8_t *a, size_t la, const uint8_t *c, size_t lc,
+                          uint64_t expiry, int mode, uint64_t now, int *existed)
 {
     static const uint8_t zero[16];
     if (!addr)
         addr = zero;
     uint64_t h = key_hash(kind, fam, addr, a, la, c, lc);
     uint32_t i = ent_find(b, h, kind, fam, addr, a, la, c, lc);
+    *existed = i != NIL;
     if (i != NIL) {
         struct bw_ent *e = &b->e[i];
         if (e->expiry == PINNED)
@@ -483,6 +484,14 @@ static uint32_t upsert(struct td_bw *b, uint8_t kind, uint8_t fam, const uint8_t
     return i;
 }
 
+static uint32_t upsert(struct td_bw *b, uint8_t kind, uint8_t fam, const uint8_t *addr,
+                       const uint8_t *a, size_t la, const uint8_t *c, size_t lc,
+                       uint64_t expiry, int mode, uint64_t now)
+{
+    int existed;
+    return upsert_ex(b, kind, fam, addr, a, la, c, lc, expiry, mode, now, &existed);
+}
+
 /* ---- learning --------------------------------------------------------------------------- */
 
 struct addr_fact { uint64_t expiry; uint8_t fam, addr[16]; };
@@ -492,8 +501,11 @@ struct zone_fact { uint64_t expiry; uint8_t len, name[TD_DNS_NAME_MAX]; };
 static void learn_ns(struct td_bw *b, const uint8_t *zone, size_t zl, const uint8_t *host,
                      size_t hl, uint64_t expiry, uint64_t now)
 {
-    uint32_t i = upsert(b, K_NS, 0, NULL, zone, zl, host, hl, expiry, UP_REPLACE, now);
-    if (i == NIL)
+    int existed;
+    uint32_t i = upsert_ex(b, K_NS, 0, NULL, zone, zl, host, hl, expiry, UP_REPLACE, now, &existed);
+    /* A known fact was only refreshed: its LIVE entries exist or are rebuilt on lookup
+     * (live_server's slow path), so the fan-out is only for new facts. */
+    if (i == NIL || existed)
         return;
     uint64_t ns_exp = b->e[i].expiry;
     struct addr_fact af[BW_FANOUT_MAX];
@@ -518,6 +530,17 @@ static void learn_ns(struct td_bw *b, const uint8_t *zone, size_t zl, const uint
 static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t fam,
                        const uint8_t *addr, uint64_t expiry, uint64_t now)
 {
+    /* a known address is only refreshed (see learn_ns) */
+    uint64_t kh = key_hash(K_ADDR, fam, addr, host, hl, NULL, 0);
+    uint32_t known = ent_find(b, kh, K_ADDR, fam, addr, host, hl, NULL, 0);
+    if (known != NIL) {
+        struct bw_ent *e = &b->e[known];
+        if (e->expiry != PINNED) {
+            e->expiry = expiry;
+            heap_fix(b, known);
+        }
+        return;
+    }
     struct zone_fact zf[BW_FANOUT_MAX];
     int n = 0;
     uint64_t hh = chain_hash(CH_HOST, host, hl);
@@ -687,6 +710,32 @@ static void server_of(const struct td_record *rec, uint8_t *fam, uint8_t addr[16
     }
 }
 
+/* The RRsets of one response share their server and mostly their zones: live_server()
+ * answers for the zones already asked during this verification (before any learning) are
+ * remembered, so each zone costs one table lookup per response. */
+#define MEMO_MAX 8
+struct live_memo {
+    int n;
+    struct {
+        uint8_t len, live;
+        uint8_t name[TD_DNS_NAME_MAX];
+    } e[MEMO_MAX];
+};
+
+static int memo_live(struct td_bw *b, struct live_memo *m, uint8_t fam, const uint8_t *addr,
+                     const uint8_t *zone, size_t zl, uint64_t now)
+{
+    for (int i = 0; i < m->n; i++)
+        if (m->e[i].len == zl && memcmp(m->e[i].name, zone, zl) == 0)
+            return m->e[i].live;
+    int live = live_server(b, fam, addr, zone, zl, now);
+    int slot = m->n < MEMO_MAX ? m->n++ : (int)(zl % MEMO_MAX);
+    m->e[slot].len = (uint8_t)zl;
+    m->e[slot].live = (uint8_t)live;
+    memcpy(m->e[slot].name, zone, zl);
+    return live;
+}
+
 void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_rrset_buf *sets,
                   struct td_bw_verdict *v, uint64_t now_s)
 {
@@ -694,6 +743,8 @@ void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_
     server_of(rec, &fam, addr);
     sweep(b, now_s);
     uint8_t name[TD_DNS_NAME_MAX];
+    struct live_memo memo;
+    memo.n = 0;
     for (uint16_t k = 0; k < sets->nsets; k++) {
         const struct td_rrset *s = &sets->sets[k];
         struct td_bw_verdict *vk = &v[k];
@@ -711,7 +762,7 @@ void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_
         lower_copy(name, s->owner, s->owner_len);
         size_t off = 0;
         for (;;) {
-            if (live_server(b, fam, addr, name + off, s->owner_len - off, now_s)) {
+            if (memo_live(b, &memo, fam, addr, name + off, s->owner_len - off, now_s)) {
                 vk->accepted = 1;
                 vk->zone_len = (uint16_t)(s->owner_len - off);
                 memcpy(vk->zone, name + off, vk->zone_len);
