@@ -4,6 +4,7 @@
 #include "driver.h"
 #include "obs.h"
 #include "pcapgen.h"
+#include "reason.h"
 #include "spool.h"
 #include "tt.h"
 #include <dirent.h>
@@ -20,6 +21,7 @@
 #define SEC 1000000000ull
 
 static char top[256];
+static const char *filters_path; /* rules file for run(), or NULL */
 
 static void sh(const char *fmt, const char *arg)
 {
@@ -112,7 +114,7 @@ static int run(const char *base, struct td_batch_stats *st)
     snprintf(state, sizeof state, "%s/state", base);
     snprintf(hints, sizeof hints, "%s/hints", top);
     struct td_batch_opts o = { .spool_dir = spool, .out_dir = out, .state_dir = state, .root_hints = hints,
-                               .mem_cap = 4u << 20 };
+                               .mem_cap = 4u << 20, .filters = filters_path };
     int rc = td_batch_run(&o, st, err, sizeof err);
     if (rc != 0)
         printf("# batch run: %s\n", err);
@@ -224,6 +226,49 @@ static void test_counts(void)
     CHECK(access(p, F_OK) == 0);
 }
 
+/* Discard files say why: unsolicited, out-of-bailiwick, and filter rule N (from a rules file
+ * given to the run); counts per reason are exact. */
+static void test_discard_reasons(void)
+{
+    char base[512], rules[600], spool[600];
+    snprintf(base, sizeof base, "%s/reasons", top);
+    mkdirs(base);
+    snprintf(spool, sizeof spool, "%s/spool", base);
+    make_spool(spool, 1, 1000, 1);
+    snprintf(rules, sizeof rules, "%s/rules", base);
+    FILE *f = fopen(rules, "w");
+    fprintf(f, "# drop two names\nname n1.example\nregex ^n2\\.example\\.$\n");
+    fclose(f);
+    filters_path = rules;
+    struct td_batch_stats st;
+    CHECK_EQ(run(base, &st), 0);
+    filters_path = NULL;
+    /* records i with i % 500 == 1 or 2, accepted (not i % 10 == 0, not i % 7 == 0): 1, 2, 501, 502 -> 4 */
+    CHECK_EQ(st.rrsets_filtered, 4);
+    char p[700], err[256];
+    snprintf(p, sizeof p, "%s/out/2024022922.0.discard.zst", base);
+    struct td_obs_reader *r = td_obs_reader_open(p, err, sizeof err);
+    CHECK(r != NULL);
+    uint64_t by_reason[16] = { 0 }, rule1 = 0, rule2 = 0;
+    const uint8_t *key;
+    size_t klen;
+    struct td_obs_value v;
+    while (r && td_obs_read(r, &key, &klen, &v, err, sizeof err) == 1) {
+        by_reason[v.reason & 15] += v.count;
+        rule1 += v.reason == TD_DR_FILTER && v.rule == 1 ? v.count : 0;
+        rule2 += v.reason == TD_DR_FILTER && v.rule == 2 ? v.count : 0;
+    }
+    td_obs_reader_close(&r);
+    uint64_t unknown = 0;
+    for (int i = 0; i < 1000; i++)
+        unknown += i % 10 != 0 && i % 7 == 0;
+    CHECK_EQ(by_reason[TD_DR_UNSOLICITED], 100);
+    CHECK_EQ(by_reason[TD_DR_OUT_OF_BAILIWICK], unknown);
+    CHECK_EQ(by_reason[TD_DR_FILTER], 4);
+    CHECK_EQ(rule1, 2);
+    CHECK_EQ(rule2, 2);
+}
+
 static void test_exactly_once(void)
 {
     char ref[512], spool_ref[600];
@@ -284,6 +329,7 @@ int main(void)
 {
     setup();
     TT_RUN(test_counts);
+    TT_RUN(test_discard_reasons);
     TT_RUN(test_exactly_once);
     sh("rm -rf %s", top);
     return tt_finish();
