@@ -233,7 +233,8 @@ static void test_kill_after_hours(void)
         run_once(1000000000ull, 6000, (unsigned)(round * 2000), &o);
         CHECK_EQ(o.bad, 0);
         CHECK(o.closed_files >= 2);
-        CHECK_EQ(o.open_files, 1);
+        /* 0 when the kill fell between closing an hour and opening the next */
+        CHECK(o.open_files <= 1);
         CHECK(o.got_closed >= 5400);
         CHECK(o.got_closed + o.got_open >= o.reported);
     }
