@@ -43,12 +43,13 @@
  * version, checksum and every entry before it changes anything; expired facts are kept (load
  * has no clock) and go at the next verify. */
 #include "bailiwick.h"
+#include "errf.h"
+#include "byteorder.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,17 +95,6 @@ struct td_bw {
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* 1 if name[0..len) is exactly one wire name (labels <= 63, ends with the root label). */
 static int name_valid(const uint8_t *name, size_t len)
@@ -928,13 +918,13 @@ int td_bw_load_root_hints(struct td_bw *b, const char *path, char *err, size_t e
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        td_errf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     struct hints *hs = calloc(1, sizeof *hs);
     if (!hs) {
         fclose(f);
-        set_err(err, errlen, "%s: out of memory", path);
+        td_errf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     char line[1024];
@@ -945,7 +935,7 @@ int td_bw_load_root_hints(struct td_bw *b, const char *path, char *err, size_t e
         lineno++;
         size_t n = strlen(line);
         if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            set_err(err, errlen, "%s:%u: line too long", path, lineno);
+            td_errf(err, errlen, "%s:%u: line too long", path, lineno);
             rc = -1;
             break;
         }
@@ -954,18 +944,18 @@ int td_bw_load_root_hints(struct td_bw *b, const char *path, char *err, size_t e
             *c = '\0';
         const char *msg = NULL;
         if (hints_line(hs, line, prev, &prev_len, &msg) != 0) {
-            set_err(err, errlen, "%s:%u: %s", path, lineno, msg);
+            td_errf(err, errlen, "%s:%u: %s", path, lineno, msg);
             rc = -1;
             break;
         }
     }
     if (rc == 0 && ferror(f)) {
-        set_err(err, errlen, "%s: read error", path);
+        td_errf(err, errlen, "%s: read error", path);
         rc = -1;
     }
     fclose(f);
     if (rc == 0 && hs->nhosts == 0) {
-        set_err(err, errlen, "%s: no NS records for the root", path);
+        td_errf(err, errlen, "%s: no NS records for the root", path);
         rc = -1;
     }
     int live = 0;
@@ -975,7 +965,7 @@ int td_bw_load_root_hints(struct td_bw *b, const char *path, char *err, size_t e
                 !memcmp(hs->addr[a].name, hs->host[h].name, hs->host[h].len))
                 live++;
     if (rc == 0 && live == 0) {
-        set_err(err, errlen, "%s: no address for any root server", path);
+        td_errf(err, errlen, "%s: no address for any root server", path);
         rc = -1;
     }
     static const uint8_t root[1] = { 0 };
@@ -994,7 +984,7 @@ int td_bw_load_root_hints(struct td_bw *b, const char *path, char *err, size_t e
                 rc = -1;
         }
         if (rc != 0)
-            set_err(err, errlen, "%s: max_entries (%u) too small for the root hints", path, b->max);
+            td_errf(err, errlen, "%s: max_entries (%u) too small for the root hints", path, b->max);
     }
     free(hs);
     return rc;
@@ -1005,31 +995,6 @@ int td_bw_load_root_hints(struct td_bw *b, const char *path, char *err, size_t e
 static const char MAGIC[8] = { 'T', 'D', 'B', 'A', 'I', 'L', 'I', 'W' };
 #define STATE_VERSION 1u
 #define HDR_LEN 24
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get_u32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 struct wbuf {
     FILE *f;
@@ -1077,19 +1042,19 @@ int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen
 {
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-        set_err(err, errlen, "%s: path too long", path);
+        td_errf(err, errlen, "%s: path too long", path);
         return -1;
     }
     struct wbuf *w = calloc(1, sizeof *w);
     if (!w || !(w->xs = XXH3_createState())) {
         free(w);
-        set_err(err, errlen, "%s: out of memory", path);
+        td_errf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     XXH3_64bits_reset(w->xs);
     w->f = fopen(tmp, "wb");
     if (!w->f) {
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        td_errf(err, errlen, "%s: %s", tmp, strerror(errno));
         XXH3_freeState(w->xs);
         free(w);
         return -1;
@@ -1100,9 +1065,9 @@ int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen
             count++;
     uint8_t hdr[HDR_LEN];
     memcpy(hdr, MAGIC, 8);
-    put_u32(hdr + 8, STATE_VERSION);
-    put_u32(hdr + 12, 0);
-    put_u64(hdr + 16, count);
+    td_put_le32(hdr + 8, STATE_VERSION);
+    td_put_le32(hdr + 12, 0);
+    td_put_le64(hdr + 16, count);
     wb_put(w, hdr, sizeof hdr);
     for (uint32_t i = 0; i < b->eused; i++) {
         const struct bw_ent *e = &b->e[i];
@@ -1113,7 +1078,7 @@ int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen
         h[1] = e->fam;
         h[2] = e->len1;
         h[3] = e->len2;
-        put_u64(h + 4, e->expiry);
+        td_put_le64(h + 4, e->expiry);
         wb_put(w, h, sizeof h);
         if (e->kind != K_NS)
             wb_put(w, e->addr, 16);
@@ -1121,7 +1086,7 @@ int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen
     }
     wb_flush(w);
     uint8_t tr[8];
-    put_u64(tr, XXH3_64bits_digest(w->xs));
+    td_put_le64(tr, XXH3_64bits_digest(w->xs));
     if (fwrite(tr, 1, 8, w->f) != 8)
         w->bad = 1;
     if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
@@ -1133,17 +1098,17 @@ int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen
     XXH3_freeState(w->xs);
     free(w);
     if (bad) {
-        set_err(err, errlen, "%s: write failed: %s", tmp, strerror(saved_errno));
+        td_errf(err, errlen, "%s: write failed: %s", tmp, strerror(saved_errno));
         unlink(tmp);
         return -1;
     }
     if (rename(tmp, path) != 0) {
-        set_err(err, errlen, "%s: rename: %s", path, strerror(errno));
+        td_errf(err, errlen, "%s: rename: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
     if (fsync_dir_of(path) != 0) {
-        set_err(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
+        td_errf(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -1161,7 +1126,7 @@ static int load_entries(struct td_bw *b, const uint8_t *p, size_t len, uint64_t 
             return -1;
         }
         uint8_t kind = p[off], fam = p[off + 1], l1 = p[off + 2], l2 = p[off + 3];
-        uint64_t exp = get_u64(p + off + 4);
+        uint64_t exp = td_get_le64(p + off + 4);
         off += 12;
         if (kind < K_NS || kind > K_LIVE) {
             *msg = "bad entry kind";
@@ -1222,24 +1187,24 @@ int td_bw_load(struct td_bw *b, const char *path, char *err, size_t errlen)
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        td_errf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        td_errf(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
     if (sb.st_size < HDR_LEN + 8) {
-        set_err(err, errlen, "%s: not a bailiwick state file (too short)", path);
+        td_errf(err, errlen, "%s: not a bailiwick state file (too short)", path);
         close(fd);
         return -1;
     }
     size_t size = (size_t)sb.st_size;
     uint8_t *p = malloc(size);
     if (!p) {
-        set_err(err, errlen, "%s: out of memory (%zu octets)", path, size);
+        td_errf(err, errlen, "%s: out of memory (%zu octets)", path, size);
         close(fd);
         return -1;
     }
@@ -1256,17 +1221,17 @@ int td_bw_load(struct td_bw *b, const char *path, char *err, size_t errlen)
     int rc = -1;
     const char *msg = NULL;
     if (got != size)
-        set_err(err, errlen, "%s: short read", path);
+        td_errf(err, errlen, "%s: short read", path);
     else if (memcmp(p, MAGIC, 8) != 0)
-        set_err(err, errlen, "%s: not a bailiwick state file (bad magic)", path);
-    else if (get_u32(p + 8) != STATE_VERSION)
-        set_err(err, errlen, "%s: unsupported bailiwick state version %u (this program reads %u)",
-                path, get_u32(p + 8), STATE_VERSION);
-    else if (XXH3_64bits(p, size - 8) != get_u64(p + size - 8))
-        set_err(err, errlen, "%s: checksum mismatch (file damaged)", path);
-    else if (load_entries(NULL, p + HDR_LEN, size - 8 - HDR_LEN, get_u64(p + 16), &msg) != 0 ||
-             load_entries(b, p + HDR_LEN, size - 8 - HDR_LEN, get_u64(p + 16), &msg) != 0)
-        set_err(err, errlen, "%s: %s", path, msg);
+        td_errf(err, errlen, "%s: not a bailiwick state file (bad magic)", path);
+    else if (td_get_le32(p + 8) != STATE_VERSION)
+        td_errf(err, errlen, "%s: unsupported bailiwick state version %u (this program reads %u)",
+                path, td_get_le32(p + 8), STATE_VERSION);
+    else if (XXH3_64bits(p, size - 8) != td_get_le64(p + size - 8))
+        td_errf(err, errlen, "%s: checksum mismatch (file damaged)", path);
+    else if (load_entries(NULL, p + HDR_LEN, size - 8 - HDR_LEN, td_get_le64(p + 16), &msg) != 0 ||
+             load_entries(b, p + HDR_LEN, size - 8 - HDR_LEN, td_get_le64(p + 16), &msg) != 0)
+        td_errf(err, errlen, "%s: %s", path, msg);
     else
         rc = 0;
     free(p);

@@ -30,7 +30,6 @@
  * merged into one so the number of open files stays bounded. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +37,8 @@
 #include <xxhash.h>
 
 #include "dedupe.h"
+#include "errf.h"
+#include "byteorder.h"
 
 #define IO_BUF (32u << 10)        /* run write/read buffer */
 #define XXH_ACCT 704u             /* XXH3_createState: sizeof state + alignment slack */
@@ -116,17 +117,6 @@ static void d_charge(struct td_dedupe *d, size_t n)
         d->stats.peak_mem = d->used;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
     size_t n = alen < blen ? alen : blen;
@@ -141,16 +131,16 @@ static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, size_t errlen)
 {
     if (!opts || !opts->spill_dir || !opts->spill_dir[0]) {
-        set_err(err, errlen, "dedupe: no spill directory");
+        td_errf(err, errlen, "dedupe: no spill directory");
         return NULL;
     }
     if (strlen(opts->spill_dir) >= sizeof ((struct td_dedupe *)0)->dir) {
-        set_err(err, errlen, "dedupe: spill directory path too long");
+        td_errf(err, errlen, "dedupe: spill directory path too long");
         return NULL;
     }
     struct td_dedupe *d = calloc(1, sizeof *d);
     if (!d) {
-        set_err(err, errlen, "dedupe: out of memory");
+        td_errf(err, errlen, "dedupe: out of memory");
         return NULL;
     }
     d_charge(d, sizeof *d);
@@ -167,13 +157,13 @@ struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, s
     d->slots = d_alloc(d, d->nslots * sizeof *d->slots);
     if (!d->slots) {
         free(d);
-        set_err(err, errlen, "dedupe: out of memory");
+        td_errf(err, errlen, "dedupe: out of memory");
         return NULL;
     }
     memset(d->slots, 0, d->nslots * sizeof *d->slots);
     int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "dedupe: spill directory %s: %s", d->dir, strerror(errno));
+        td_errf(err, errlen, "dedupe: spill directory %s: %s", d->dir, strerror(errno));
         free(d->slots);
         free(d);
         return NULL;
@@ -370,35 +360,13 @@ static int rw_put(struct run_writer *w, const void *p, size_t n)
     return 0;
 }
 
-static void le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 static int rw_entry(struct run_writer *w, const uint8_t *key, size_t klen, const struct td_obs_value *v)
 {
     uint8_t h[4], val[VAL_LEN];
-    le32(h, (uint32_t)klen);
-    le64(val, v->count);
-    le32(val + 8, v->time_first);
-    le32(val + 12, v->time_last);
+    td_put_le32(h, (uint32_t)klen);
+    td_put_le64(val, v->count);
+    td_put_le32(val + 8, v->time_first);
+    td_put_le32(val + 12, v->time_last);
     val[16] = v->reason;
     val[17] = (uint8_t)v->rule;
     val[18] = (uint8_t)(v->rule >> 8);
@@ -435,13 +403,13 @@ static int rw_open(struct td_dedupe *d, struct run_writer *w, char *err, size_t 
     if (w->xxh)
         d_charge(d, XXH_ACCT);
     if (!w->buf || !w->xxh) {
-        set_err(err, errlen, "dedupe: out of memory");
+        td_errf(err, errlen, "dedupe: out of memory");
         return -1;
     }
     XXH3_64bits_reset(w->xxh);
     w->run.fd = open_anon(d->dir);
     if (w->run.fd < 0) {
-        set_err(err, errlen, "dedupe: cannot create a run file in %s: %s", d->dir, strerror(errno));
+        td_errf(err, errlen, "dedupe: cannot create a run file in %s: %s", d->dir, strerror(errno));
         return -1;
     }
     return 0;
@@ -466,11 +434,11 @@ static void rw_release(struct td_dedupe *d, struct run_writer *w, int ok)
 static int rw_finish(struct run_writer *w, char *err, size_t errlen)
 {
     uint8_t t[20];
-    le32(t, END_MARK);
-    le64(t + 4, w->run.entries);
-    le64(t + 12, XXH3_64bits_digest(w->xxh));
+    td_put_le32(t, END_MARK);
+    td_put_le64(t + 4, w->run.entries);
+    td_put_le64(t + 12, XXH3_64bits_digest(w->xxh));
     if (rw_put(w, t, sizeof t) != 0 || rw_flush(w) != 0) {
-        set_err(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
+        td_errf(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -482,7 +450,7 @@ static int add_run(struct td_dedupe *d, size_t at, struct run r, char *err, size
         size_t nc = d->runs_cap ? d->runs_cap * 2 : 16;
         struct run *nr = d_alloc(d, nc * sizeof *nr);
         if (!nr) {
-            set_err(err, errlen, "dedupe: out of memory");
+            td_errf(err, errlen, "dedupe: out of memory");
             return -1;
         }
         if (d->nruns)
@@ -557,12 +525,12 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
     }
     if (src_fill(s, 4) != 0)
         goto bad;
-    uint32_t kl = rd32(s->buf + s->pos);
+    uint32_t kl = td_get_le32(s->buf + s->pos);
     if (kl == END_MARK) {
         if (src_fill(s, 20) != 0)
             goto bad;
         const uint8_t *t = s->buf + s->pos;
-        if (rd64(t + 4) != s->nread || rd64(t + 12) != XXH3_64bits_digest(s->xxh))
+        if (td_get_le64(t + 4) != s->nread || td_get_le64(t + 12) != XXH3_64bits_digest(s->xxh))
             goto bad;
         s->pos += 20;
         if (s->pos != s->len || src_fill(s, 1) == 0)
@@ -581,16 +549,16 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
     s->key = p + 4;
     s->klen = kl;
     p += 4 + kl;
-    s->v.count = rd64(p);
-    s->v.time_first = rd32(p + 8);
-    s->v.time_last = rd32(p + 12);
+    s->v.count = td_get_le64(p);
+    s->v.time_first = td_get_le32(p + 8);
+    s->v.time_last = td_get_le32(p + 12);
     s->v.reason = p[16];
     s->v.rule = (uint16_t)(p[17] | p[18] << 8);
     s->pos += need;
     s->nread++;
     return 1;
 bad:
-    set_err(err, errlen, "dedupe: a run file in %s is damaged or unreadable", d->dir);
+    td_errf(err, errlen, "dedupe: a run file in %s is damaged or unreadable", d->dir);
     return -1;
 }
 
@@ -621,12 +589,12 @@ static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r,
     if (s->xxh)
         d_charge(d, XXH_ACCT);
     if (!s->buf || !s->xxh) {
-        set_err(err, errlen, "dedupe: out of memory");
+        td_errf(err, errlen, "dedupe: out of memory");
         return -1;
     }
     XXH3_64bits_reset(s->xxh);
     if (lseek(fd, 0, SEEK_SET) != 0) {
-        set_err(err, errlen, "dedupe: seek in a run file: %s", strerror(errno));
+        td_errf(err, errlen, "dedupe: seek in a run file: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -677,7 +645,7 @@ static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, voi
 {
     size_t *h = d_alloc(d, (n ? n : 1) * sizeof *h);
     if (!h) {
-        set_err(err, errlen, "dedupe: out of memory");
+        td_errf(err, errlen, "dedupe: out of memory");
         return -1;
     }
     size_t hn = 0;
@@ -742,7 +710,7 @@ static int sink_run(void *ctx, const uint8_t *key, size_t klen, const struct td_
     struct run_sink *rs = ctx;
     if (rw_entry(rs->w, key, klen, v) == 0)
         return 0;
-    set_err(rs->err, rs->errlen, "dedupe: writing a run file: %s", strerror(errno));
+    td_errf(rs->err, rs->errlen, "dedupe: writing a run file: %s", strerror(errno));
     return -1;
 }
 
@@ -766,7 +734,7 @@ static struct src *open_sources(struct td_dedupe *d, size_t first, size_t count,
     size_t n = count + (with_mem ? 1 : 0);
     struct src *s = d_alloc(d, (n ? n : 1) * sizeof *s);
     if (!s) {
-        set_err(err, errlen, "dedupe: out of memory");
+        td_errf(err, errlen, "dedupe: out of memory");
         return NULL;
     }
     memset(s, 0, (n ? n : 1) * sizeof *s);
@@ -866,7 +834,7 @@ static int spill(struct td_dedupe *d, char *err, size_t errlen)
         for (size_t i = 0; i < d->n && rc == 0; i++) {
             struct td_obs_value v = {a[i]->count, a[i]->time_first, a[i]->time_last, a[i]->reason, a[i]->rule};
             if (rw_entry(&w, ENT_KEY(a[i]), a[i]->klen, &v) != 0) {
-                set_err(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
+                td_errf(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
                 rc = -1;
             }
         }
@@ -921,15 +889,15 @@ int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const st
                   char *err, size_t errlen)
 {
     if (!d || !key || !v) {
-        set_err(err, errlen, "dedupe: null argument");
+        td_errf(err, errlen, "dedupe: null argument");
         return -1;
     }
     if (d->finished) {
-        set_err(err, errlen, "dedupe: add after finish");
+        td_errf(err, errlen, "dedupe: add after finish");
         return -1;
     }
     if (klen == 0 || klen > TD_OBS_KEY_MAX) {
-        set_err(err, errlen, "dedupe: key length %zu out of range", klen);
+        td_errf(err, errlen, "dedupe: key length %zu out of range", klen);
         return -1;
     }
     d->stats.added++;
@@ -953,7 +921,7 @@ int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const st
         size_t nb = d->nslots * 2 * sizeof *d->slots;
         if (nb <= d->cap / 2 && d->used + nb <= limit(d)) {
             if (grow_table(d) != 0) {
-                set_err(err, errlen, "dedupe: out of memory");
+                td_errf(err, errlen, "dedupe: out of memory");
                 return -1;
             }
         } else if (spill(d, err, errlen) != 0) {
@@ -978,7 +946,7 @@ int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const st
         }
         c = d_alloc(d, cs);
         if (!c) {
-            set_err(err, errlen, "dedupe: out of memory");
+            td_errf(err, errlen, "dedupe: out of memory");
             return -1;
         }
         c->size = cs;
@@ -1007,11 +975,11 @@ int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const st
 int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, char *err, size_t errlen)
 {
     if (!d || !emit) {
-        set_err(err, errlen, "dedupe: null argument");
+        td_errf(err, errlen, "dedupe: null argument");
         return -1;
     }
     if (d->finished) {
-        set_err(err, errlen, "dedupe: finish called twice");
+        td_errf(err, errlen, "dedupe: finish called twice");
         return -1;
     }
     d->finished = 1;

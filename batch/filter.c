@@ -30,11 +30,11 @@
  * TD_FILTER_PATTERN_MAX octets; a rules file line at most TD_FILTER_LINE_MAX octets. */
 #include "filter.h"
 #include "dns_wire.h"
+#include "errf.h"
 
 #include <errno.h>
 #include <hs/hs.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,18 +84,6 @@ struct td_filter {
     hs_scratch_t *scratch;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 struct td_filter *td_filter_init(void)
 {
     struct td_filter *f = calloc(1, sizeof *f);
@@ -136,15 +124,15 @@ const char *td_filter_rule_text(const struct td_filter *f, int rule)
 static int can_add(struct td_filter *f, char *err, size_t errlen)
 {
     if (!f) {
-        set_err(err, errlen, "no filter");
+        td_errf(err, errlen, "no filter");
         return -1;
     }
     if (f->compiled) {
-        set_err(err, errlen, "rule added after td_filter_compile");
+        td_errf(err, errlen, "rule added after td_filter_compile");
         return -1;
     }
     if (f->nrules >= TD_FILTER_RULES_MAX) {
-        set_err(err, errlen, "too many rules (at most %u)", TD_FILTER_RULES_MAX);
+        td_errf(err, errlen, "too many rules (at most %u)", TD_FILTER_RULES_MAX);
         return -1;
     }
     return 0;
@@ -158,7 +146,7 @@ static int push_rule(struct td_filter *f, enum rule_kind kind, const char *word,
         uint32_t cap = f->rules_cap ? f->rules_cap * 2 : 16;
         struct rule *nr = realloc(f->rules, cap * sizeof *nr);
         if (!nr) {
-            set_err(err, errlen, "out of memory");
+            td_errf(err, errlen, "out of memory");
             return -1;
         }
         f->rules = nr;
@@ -167,7 +155,7 @@ static int push_rule(struct td_filter *f, enum rule_kind kind, const char *word,
     size_t wl = strlen(word), pl = pattern ? strlen(pattern) : 0;
     char *t = malloc(wl + 1 + pl + 1);
     if (!t) {
-        set_err(err, errlen, "out of memory");
+        td_errf(err, errlen, "out of memory");
         return -1;
     }
     memcpy(t, word, wl);
@@ -280,16 +268,16 @@ static struct name_entry *name_get(struct td_filter *f, const uint8_t *name, siz
 static int parse_name(const char *text, uint8_t *wire, char *err, size_t errlen)
 {
     if (strpbrk(text, " \t")) {
-        set_err(err, errlen, "blank in domain name \"%s\" (write \\032 for a space)", text);
+        td_errf(err, errlen, "blank in domain name \"%s\" (write \\032 for a space)", text);
         return -1;
     }
     if (strchr(text, '*')) {
-        set_err(err, errlen, "'*' is only allowed as a leading \"*.\" or \"**.\"");
+        td_errf(err, errlen, "'*' is only allowed as a leading \"*.\" or \"**.\"");
         return -1;
     }
     int n = td_dns_name_from_text(text, wire, TD_DNS_NAME_MAX);
     if (n <= 0) {
-        set_err(err, errlen, "invalid domain name \"%s\"", text);
+        td_errf(err, errlen, "invalid domain name \"%s\"", text);
         return -1;
     }
     td_dns_name_lower(wire, (size_t)n);
@@ -312,7 +300,7 @@ static int add_name_rule(struct td_filter *f, enum rule_kind kind, const char *w
     struct name_entry *e = name_get(f, wire, (size_t)n);
     if (!e) {
         pop_rule(f);
-        set_err(err, errlen, "out of memory");
+        td_errf(err, errlen, "out of memory");
         return -1;
     }
     int *slot = how == NM_EXACT ? &e->exact : how == NM_BELOW ? &e->below : &e->self_below;
@@ -326,11 +314,11 @@ int td_filter_add_name(struct td_filter *f, const char *pattern, char *err, size
     if (can_add(f, err, errlen) < 0)
         return -1;
     if (!pattern || !*pattern) {
-        set_err(err, errlen, "empty name pattern");
+        td_errf(err, errlen, "empty name pattern");
         return -1;
     }
     if (strlen(pattern) > TD_FILTER_PATTERN_MAX) {
-        set_err(err, errlen, "pattern longer than %d octets", TD_FILTER_PATTERN_MAX);
+        td_errf(err, errlen, "pattern longer than %d octets", TD_FILTER_PATTERN_MAX);
         return -1;
     }
     enum name_match how = NM_EXACT;
@@ -358,11 +346,11 @@ int td_filter_add_local_zone(struct td_filter *f, const char *zone, char *err, s
     if (can_add(f, err, errlen) < 0)
         return -1;
     if (!zone || !*zone) {
-        set_err(err, errlen, "empty local zone");
+        td_errf(err, errlen, "empty local zone");
         return -1;
     }
     if (strlen(zone) > TD_FILTER_PATTERN_MAX) {
-        set_err(err, errlen, "zone longer than %d octets", TD_FILTER_PATTERN_MAX);
+        td_errf(err, errlen, "zone longer than %d octets", TD_FILTER_PATTERN_MAX);
         return -1;
     }
     return add_name_rule(f, RK_LOCAL, "local", zone, zone, NM_SELF_BELOW, err, errlen);
@@ -378,18 +366,18 @@ int td_filter_add_regex(struct td_filter *f, const char *pattern, char *err, siz
         return -1;
     int next = (int)f->nrules + 1;
     if (!pattern || !*pattern) {
-        set_err(err, errlen, "rule %d: empty regex", next);
+        td_errf(err, errlen, "rule %d: empty regex", next);
         return -1;
     }
     if (strlen(pattern) > TD_FILTER_PATTERN_MAX) {
-        set_err(err, errlen, "rule %d: regex longer than %d octets", next, TD_FILTER_PATTERN_MAX);
+        td_errf(err, errlen, "rule %d: regex longer than %d octets", next, TD_FILTER_PATTERN_MAX);
         return -1;
     }
     /* parse now so that a rules file names the line of a bad pattern */
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *ce = NULL;
     if (hs_expression_info(pattern, RX_FLAGS, &info, &ce) != HS_SUCCESS) {
-        set_err(err, errlen, "rule %d (regex %s): %s", next, pattern,
+        td_errf(err, errlen, "rule %d (regex %s): %s", next, pattern,
                 ce && ce->message ? ce->message : "invalid expression");
         hs_free_compile_error(ce);
         free(info);
@@ -399,13 +387,13 @@ int td_filter_add_regex(struct td_filter *f, const char *pattern, char *err, siz
     free(info);
     if (min_width == 0) {
         /* it would match every owner and drop everything: refused as a mistake */
-        set_err(err, errlen, "rule %d (regex %s): matches the empty string (so every name)",
+        td_errf(err, errlen, "rule %d (regex %s): matches the empty string (so every name)",
                 next, pattern);
         return -1;
     }
     if (min_width > NAME_TEXT_LONGEST) {
         /* never matches; refused also because such patterns take Hyperscan seconds to compile */
-        set_err(err, errlen, "rule %d (regex %s): needs %u characters, a name has at most %d",
+        td_errf(err, errlen, "rule %d (regex %s): needs %u characters, a name has at most %d",
                 next, pattern, min_width, NAME_TEXT_LONGEST);
         return -1;
     }
@@ -413,13 +401,13 @@ int td_filter_add_regex(struct td_filter *f, const char *pattern, char *err, siz
         uint32_t cap = f->rx_cap ? f->rx_cap * 2 : 16;
         const char **np = realloc(f->rx_pat, cap * sizeof *np);
         if (!np) {
-            set_err(err, errlen, "out of memory");
+            td_errf(err, errlen, "out of memory");
             return -1;
         }
         f->rx_pat = np;
         unsigned int *ni = realloc(f->rx_id, cap * sizeof *ni);
         if (!ni) {
-            set_err(err, errlen, "out of memory");
+            td_errf(err, errlen, "out of memory");
             return -1;
         }
         f->rx_id = ni;
@@ -439,7 +427,7 @@ int td_filter_add_regex(struct td_filter *f, const char *pattern, char *err, siz
 int td_filter_compile(struct td_filter *f, char *err, size_t errlen)
 {
     if (!f) {
-        set_err(err, errlen, "no filter");
+        td_errf(err, errlen, "no filter");
         return -1;
     }
     if (f->compiled)
@@ -447,7 +435,7 @@ int td_filter_compile(struct td_filter *f, char *err, size_t errlen)
     if (f->nrx > 0) {
         unsigned int *flags = malloc(f->nrx * sizeof *flags);
         if (!flags) {
-            set_err(err, errlen, "out of memory");
+            td_errf(err, errlen, "out of memory");
             return -1;
         }
         for (uint32_t i = 0; i < f->nrx; i++)
@@ -460,9 +448,9 @@ int td_filter_compile(struct td_filter *f, char *err, size_t errlen)
             const char *msg = ce && ce->message ? ce->message : "compile failed";
             if (ce && ce->expression >= 0 && (uint32_t)ce->expression < f->nrx) {
                 int rule = (int)f->rx_id[ce->expression];
-                set_err(err, errlen, "rule %d (%s): %s", rule, f->rules[rule - 1].text, msg);
+                td_errf(err, errlen, "rule %d (%s): %s", rule, f->rules[rule - 1].text, msg);
             } else {
-                set_err(err, errlen, "regex database: %s", msg);
+                td_errf(err, errlen, "regex database: %s", msg);
             }
             hs_free_compile_error(ce);
             f->db = NULL;
@@ -471,7 +459,7 @@ int td_filter_compile(struct td_filter *f, char *err, size_t errlen)
         if (hs_alloc_scratch(f->db, &f->scratch) != HS_SUCCESS) {
             hs_free_database(f->db);
             f->db = NULL;
-            set_err(err, errlen, "regex database: cannot allocate scratch");
+            td_errf(err, errlen, "regex database: cannot allocate scratch");
             return -1;
         }
     }
@@ -627,18 +615,18 @@ static int read_line(FILE *fp, char *buf, size_t cap, size_t *len)
 int td_filter_load(struct td_filter *f, const char *path, char *err, size_t errlen)
 {
     if (!f || !path) {
-        set_err(err, errlen, "no filter or path");
+        td_errf(err, errlen, "no filter or path");
         return -1;
     }
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        td_errf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     char *line = malloc(TD_FILTER_LINE_MAX + 1);
     if (!line) {
         fclose(fp);
-        set_err(err, errlen, "out of memory");
+        td_errf(err, errlen, "out of memory");
         return -1;
     }
     size_t len;
@@ -649,13 +637,13 @@ int td_filter_load(struct td_filter *f, const char *path, char *err, size_t errl
     while ((got = read_line(fp, line, TD_FILTER_LINE_MAX + 1, &len)) != 0) {
         lineno++;
         if (got < 0) {
-            set_err(err, errlen, "%s:%lu: line longer than %d octets", path, lineno,
+            td_errf(err, errlen, "%s:%lu: line longer than %d octets", path, lineno,
                     TD_FILTER_LINE_MAX);
             rc = -1;
             break;
         }
         if (memchr(line, 0, len)) {
-            set_err(err, errlen, "%s:%lu: NUL byte in line", path, lineno);
+            td_errf(err, errlen, "%s:%lu: NUL byte in line", path, lineno);
             rc = -1;
             break;
         }
@@ -685,7 +673,7 @@ int td_filter_load(struct td_filter *f, const char *path, char *err, size_t errl
         reason[0] = 0;
         if (kwl == 3 && memcmp(kw, "soa", 3) == 0) {
             if (arg) {
-                set_err(err, errlen, "%s:%lu: \"soa\" takes no argument", path, lineno);
+                td_errf(err, errlen, "%s:%lu: \"soa\" takes no argument", path, lineno);
                 rc = -1;
                 break;
             }
@@ -694,7 +682,7 @@ int td_filter_load(struct td_filter *f, const char *path, char *err, size_t errl
                    (kwl == 5 && memcmp(kw, "regex", 5) == 0) ||
                    (kwl == 5 && memcmp(kw, "local", 5) == 0)) {
             if (!arg) {
-                set_err(err, errlen, "%s:%lu: \"%.*s\" needs a pattern", path, lineno,
+                td_errf(err, errlen, "%s:%lu: \"%.*s\" needs a pattern", path, lineno,
                         (int)kwl, kw);
                 rc = -1;
                 break;
@@ -706,19 +694,19 @@ int td_filter_load(struct td_filter *f, const char *path, char *err, size_t errl
             else
                 r = td_filter_add_local_zone(f, arg, reason, sizeof reason);
         } else {
-            set_err(err, errlen, "%s:%lu: unknown rule \"%.*s\" (soa, name, regex or local)",
+            td_errf(err, errlen, "%s:%lu: unknown rule \"%.*s\" (soa, name, regex or local)",
                     path, lineno, (int)(kwl > 32 ? 32 : kwl), kw);
             rc = -1;
             break;
         }
         if (r < 0) {
-            set_err(err, errlen, "%s:%lu: %s", path, lineno, reason);
+            td_errf(err, errlen, "%s:%lu: %s", path, lineno, reason);
             rc = -1;
             break;
         }
     }
     if (rc == 0 && ferror(fp)) {
-        set_err(err, errlen, "%s: read error", path);
+        td_errf(err, errlen, "%s: read error", path);
         rc = -1;
     }
     free(line);

@@ -15,6 +15,8 @@
 #include <zstd.h>
 
 #include "obs.h"
+#include "errf.h"
+#include "byteorder.h"
 #include "reason.h"
 
 #define OBS_MAGIC "TDOBS001"
@@ -29,39 +31,6 @@
 #define OBS_ENTRY_MAX (4 + TD_OBS_KEY_MAX + 20 + 3)
 
 /* ---------- little helpers ---------- */
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
 
 /* protobuf base-128 varint; returns octets written (at most 10) */
 static size_t varint_len(uint64_t v)
@@ -251,17 +220,6 @@ static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n) {
@@ -322,12 +280,12 @@ static void writer_free(struct td_obs_writer *w)
 struct td_obs_writer *td_obs_writer_open(const char *path, int is_discard, char *err, size_t errlen)
 {
     if (!path || !path[0]) {
-        set_err(err, errlen, "obs writer: no path");
+        td_errf(err, errlen, "obs writer: no path");
         return NULL;
     }
     struct td_obs_writer *w = calloc(1, sizeof *w);
     if (!w) {
-        set_err(err, errlen, "obs writer: out of memory");
+        td_errf(err, errlen, "obs writer: out of memory");
         return NULL;
     }
     w->fd = -1;
@@ -341,7 +299,7 @@ struct td_obs_writer *td_obs_writer_open(const char *path, int is_discard, char 
     w->prev = malloc(TD_OBS_KEY_MAX);
     w->xxh = XXH3_createState();
     if (!w->path || !w->tmp || !w->cctx || !w->stage || !w->out || !w->prev || !w->xxh) {
-        set_err(err, errlen, "obs writer: out of memory");
+        td_errf(err, errlen, "obs writer: out of memory");
         writer_free(w);
         return NULL;
     }
@@ -349,15 +307,15 @@ struct td_obs_writer *td_obs_writer_open(const char *path, int is_discard, char 
     sprintf(w->tmp, "%s.tmp", path);
     w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {
-        set_err(err, errlen, "obs writer: cannot create %s: %s", w->tmp, strerror(errno));
+        td_errf(err, errlen, "obs writer: cannot create %s: %s", w->tmp, strerror(errno));
         writer_free(w);
         return NULL;
     }
     uint8_t h[OBS_HEADER_LEN] = {0};
     memcpy(h, w->is_discard ? DIS_MAGIC : OBS_MAGIC, 8);
-    put_u16(h + 8, OBS_VERSION);
+    td_put_le16(h + 8, OBS_VERSION);
     if (write_all(w->fd, h, sizeof h) != 0) {
-        set_err(err, errlen, "obs writer: write %s: %s", w->tmp, strerror(errno));
+        td_errf(err, errlen, "obs writer: write %s: %s", w->tmp, strerror(errno));
         unlink(w->tmp);
         writer_free(w);
         return NULL;
@@ -374,16 +332,16 @@ static int flush_block(struct td_obs_writer *w, char *err, size_t errlen)
                                  w->stage, w->stage_len, OBS_ZSTD_LEVEL);
     if (ZSTD_isError(c)) {
         w->failed = 1;
-        set_err(err, errlen, "obs writer: zstd: %s", ZSTD_getErrorName(c));
+        td_errf(err, errlen, "obs writer: zstd: %s", ZSTD_getErrorName(c));
         return -1;
     }
-    put_u32(w->out, (uint32_t)c);
-    put_u32(w->out + 4, (uint32_t)w->stage_len);
-    put_u64(w->out + 8, block_hash(w->out + OBS_BLOCK_HDR_LEN, c, (uint32_t)w->stage_len));
+    td_put_le32(w->out, (uint32_t)c);
+    td_put_le32(w->out + 4, (uint32_t)w->stage_len);
+    td_put_le64(w->out + 8, block_hash(w->out + OBS_BLOCK_HDR_LEN, c, (uint32_t)w->stage_len));
     XXH3_64bits_update(w->xxh, w->stage, w->stage_len);
     if (write_all(w->fd, w->out, OBS_BLOCK_HDR_LEN + c) != 0) {
         w->failed = 1;
-        set_err(err, errlen, "obs writer: write %s: %s", w->tmp, strerror(errno));
+        td_errf(err, errlen, "obs writer: write %s: %s", w->tmp, strerror(errno));
         return -1;
     }
     w->stage_len = 0;
@@ -394,28 +352,28 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
                  char *err, size_t errlen)
 {
     if (!w || !key || !v) {
-        set_err(err, errlen, "obs writer: null argument");
+        td_errf(err, errlen, "obs writer: null argument");
         return -1;
     }
     if (w->failed) {
-        set_err(err, errlen, "obs writer: an earlier error stopped this writer");
+        td_errf(err, errlen, "obs writer: an earlier error stopped this writer");
         return -1;
     }
     if (klen == 0 || klen > TD_OBS_KEY_MAX || td_obs_key_decode(key, klen, &w->scratch) != 0) {
-        set_err(err, errlen, "obs writer: malformed key (%zu octets)", klen);
+        td_errf(err, errlen, "obs writer: malformed key (%zu octets)", klen);
         return -1;
     }
     if (w->have_prev && key_cmp(w->prev, w->prev_len, key, klen) >= 0) {
-        set_err(err, errlen, "obs writer: key not above the previous one (entry %llu)",
+        td_errf(err, errlen, "obs writer: key not above the previous one (entry %llu)",
                 (unsigned long long)w->count);
         return -1;
     }
     if (v->time_first > v->time_last) {
-        set_err(err, errlen, "obs writer: time_first %u after time_last %u", v->time_first, v->time_last);
+        td_errf(err, errlen, "obs writer: time_first %u after time_last %u", v->time_first, v->time_last);
         return -1;
     }
     if (w->is_discard && (v->reason == TD_DR_NONE || v->reason >= TD_DR__COUNT)) {
-        set_err(err, errlen, "obs writer: discard entry with invalid reason %u", v->reason);
+        td_errf(err, errlen, "obs writer: discard entry with invalid reason %u", v->reason);
         return -1;
     }
     size_t need = 4 + klen + 20 + (w->is_discard ? 3 : 0);
@@ -423,7 +381,7 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
         return -1;
     uint8_t *p = w->stage + w->stage_len;
     size_t o = 0;
-    put_u32(p, (uint32_t)klen);
+    td_put_le32(p, (uint32_t)klen);
     o += 4;
     memcpy(p + o, key, klen);
     o += klen;
@@ -432,7 +390,7 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
     o += put_varint(p + o, v->time_last);
     if (w->is_discard) {
         p[o++] = v->reason;
-        put_u16(p + o, v->rule);
+        td_put_le16(p + o, v->rule);
         o += 2;
     }
     w->stage_len += o;
@@ -472,7 +430,7 @@ int td_obs_writer_close(struct td_obs_writer **wp, char *err, size_t errlen)
         return 0;
     struct td_obs_writer *w = *wp;
     if (w->failed) {
-        set_err(err, errlen, "obs writer: %s abandoned after an earlier error", w->tmp);
+        td_errf(err, errlen, "obs writer: %s abandoned after an earlier error", w->tmp);
         td_obs_writer_abort(wp);
         return -1;
     }
@@ -481,9 +439,9 @@ int td_obs_writer_close(struct td_obs_writer **wp, char *err, size_t errlen)
         return -1;
     }
     uint8_t t[OBS_TRAILER_LEN] = {0};
-    put_u64(t + 8, w->count);
-    put_u64(t + 16, XXH3_64bits_digest(w->xxh));
-    put_u64(t + 24, XXH3_64bits(t, 24));
+    td_put_le64(t + 8, w->count);
+    td_put_le64(t + 16, XXH3_64bits_digest(w->xxh));
+    td_put_le64(t + 24, XXH3_64bits(t, 24));
     const char *what = NULL;
     if (write_all(w->fd, t, sizeof t) != 0)
         what = "write";
@@ -498,14 +456,14 @@ int td_obs_writer_close(struct td_obs_writer **wp, char *err, size_t errlen)
         if (rename(w->tmp, w->path) != 0)
             what = "rename";
         else if (fsync_dir_of(w->path) != 0) {
-            set_err(err, errlen, "obs writer: fsync of the directory of %s: %s", w->path, strerror(errno));
+            td_errf(err, errlen, "obs writer: fsync of the directory of %s: %s", w->path, strerror(errno));
             writer_free(w);
             *wp = NULL;
             return -1;
         }
     }
     if (what) {
-        set_err(err, errlen, "obs writer: %s %s: %s", what, w->tmp, strerror(errno));
+        td_errf(err, errlen, "obs writer: %s %s: %s", what, w->tmp, strerror(errno));
         td_obs_writer_abort(wp);
         return -1;
     }
@@ -561,7 +519,7 @@ static int rd_fail(struct td_obs_reader *r, char *err, size_t errlen, uint64_t o
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(r->errbuf, sizeof r->errbuf, "%s: offset %llu: %s", r->path, (unsigned long long)off, msg);
-    set_err(err, errlen, "%s", r->errbuf);
+    td_errf(err, errlen, "%s", r->errbuf);
     r->state = -1;
     return -1;
 }
@@ -601,12 +559,12 @@ static void reader_free(struct td_obs_reader *r)
 struct td_obs_reader *td_obs_reader_open(const char *path, char *err, size_t errlen)
 {
     if (!path) {
-        set_err(err, errlen, "obs reader: no path");
+        td_errf(err, errlen, "obs reader: no path");
         return NULL;
     }
     struct td_obs_reader *r = calloc(1, sizeof *r);
     if (!r) {
-        set_err(err, errlen, "obs reader: out of memory");
+        td_errf(err, errlen, "obs reader: out of memory");
         return NULL;
     }
     r->fd = -1;
@@ -616,14 +574,14 @@ struct td_obs_reader *td_obs_reader_open(const char *path, char *err, size_t err
     r->xxh = XXH3_createState();
     r->prev_buf = malloc(TD_OBS_KEY_MAX);
     if (!r->path || !r->dctx || !r->xxh || !r->prev_buf) {
-        set_err(err, errlen, "obs reader: out of memory");
+        td_errf(err, errlen, "obs reader: out of memory");
         reader_free(r);
         return NULL;
     }
     XXH3_64bits_reset(r->xxh);
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
-        set_err(err, errlen, "obs reader: cannot open %s: %s", path, strerror(errno));
+        td_errf(err, errlen, "obs reader: cannot open %s: %s", path, strerror(errno));
         reader_free(r);
         return NULL;
     }
@@ -638,9 +596,9 @@ struct td_obs_reader *td_obs_reader_open(const char *path, char *err, size_t err
         rd_fail(r, err, errlen, (uint64_t)n, "truncated header");
     else if (memcmp(h, OBS_MAGIC, 8) != 0 && memcmp(h, DIS_MAGIC, 8) != 0)
         rd_fail(r, err, errlen, 0, "not an observation or discard file (bad magic)");
-    else if (get_u16(h + 8) != OBS_VERSION)
-        rd_fail(r, err, errlen, 8, "unsupported format version %u", get_u16(h + 8));
-    else if (get_u16(h + 10) != 0 || get_u32(h + 12) != 0)
+    else if (td_get_le16(h + 8) != OBS_VERSION)
+        rd_fail(r, err, errlen, 8, "unsupported format version %u", td_get_le16(h + 8));
+    else if (td_get_le16(h + 10) != 0 || td_get_le32(h + 12) != 0)
         rd_fail(r, err, errlen, 10, "reserved header octets not zero");
     else
         bad = 0;
@@ -669,14 +627,14 @@ static int read_trailer(struct td_obs_reader *r, const uint8_t first8[8], char *
         return rd_fail(r, err, errlen, r->off, "read: %s", strerror(errno));
     if (n < OBS_TRAILER_LEN - 8)
         return rd_fail(r, err, errlen, r->off + (uint64_t)n, "truncated trailer");
-    if (get_u32(t + 4) != 0)
+    if (td_get_le32(t + 4) != 0)
         return rd_fail(r, err, errlen, at + 4, "reserved trailer octets not zero");
-    if (get_u64(t + 24) != XXH3_64bits(t, 24))
+    if (td_get_le64(t + 24) != XXH3_64bits(t, 24))
         return rd_fail(r, err, errlen, at + 24, "trailer checksum mismatch");
-    if (get_u64(t + 8) != r->count)
+    if (td_get_le64(t + 8) != r->count)
         return rd_fail(r, err, errlen, at + 8, "trailer says %llu entries, the file holds %llu",
-                       (unsigned long long)get_u64(t + 8), (unsigned long long)r->count);
-    if (get_u64(t + 16) != XXH3_64bits_digest(r->xxh))
+                       (unsigned long long)td_get_le64(t + 8), (unsigned long long)r->count);
+    if (td_get_le64(t + 16) != XXH3_64bits_digest(r->xxh))
         return rd_fail(r, err, errlen, at + 16, "checksum of the entries does not match the trailer");
     uint8_t extra;
     n = read_full(r->fd, &extra, 1);
@@ -699,7 +657,7 @@ static int next_block(struct td_obs_reader *r, char *err, size_t errlen)
     if (n < 8)
         return rd_fail(r, err, errlen, at + (uint64_t)n, "truncated block header");
     r->off += 8;
-    uint32_t c = get_u32(h), u = get_u32(h + 4);
+    uint32_t c = td_get_le32(h), u = td_get_le32(h + 4);
     if (c == 0)
         return read_trailer(r, h, err, errlen) == 0 ? 0 : -1;
     n = read_full(r->fd, h + 8, 8);
@@ -741,7 +699,7 @@ static int next_block(struct td_obs_reader *r, char *err, size_t errlen)
         memcpy(r->prev_buf, r->prev, r->prev_len);
         r->prev = r->prev_buf;
     }
-    if (block_hash(r->comp, c, u) != get_u64(h + 8))
+    if (block_hash(r->comp, c, u) != td_get_le64(h + 8))
         return rd_fail(r, err, errlen, at + 8, "block checksum mismatch");
     unsigned long long fcs = ZSTD_getFrameContentSize(r->comp, c);
     if (fcs != u)
@@ -763,13 +721,13 @@ int td_obs_read(struct td_obs_reader *r, const uint8_t **key, size_t *klen, stru
                 char *err, size_t errlen)
 {
     if (!r || !key || !klen || !v) {
-        set_err(err, errlen, "obs reader: null argument");
+        td_errf(err, errlen, "obs reader: null argument");
         return -1;
     }
     if (r->state == 0)
         return 0;
     if (r->state < 0) {
-        set_err(err, errlen, "%s", r->errbuf);
+        td_errf(err, errlen, "%s", r->errbuf);
         return -1;
     }
     if (r->pos == r->block_len) {
@@ -782,7 +740,7 @@ int td_obs_read(struct td_obs_reader *r, const uint8_t **key, size_t *klen, stru
 #define ENTRY_FAIL(fmt, ...) rd_fail(r, err, errlen, r->block_off, "entry at content octet %zu of the block: " fmt, o, ##__VA_ARGS__)
     if (len - o < 4)
         return ENTRY_FAIL("truncated entry");
-    size_t kl = get_u32(p + o);
+    size_t kl = td_get_le32(p + o);
     if (kl == 0 || kl > TD_OBS_KEY_MAX || kl > len - o - 4)
         return ENTRY_FAIL("key length %zu out of range", kl);
     const uint8_t *k = p + o + 4;
@@ -805,7 +763,7 @@ int td_obs_read(struct td_obs_reader *r, const uint8_t **key, size_t *klen, stru
         if (len - e < 3)
             return ENTRY_FAIL("truncated discard reason");
         v->reason = p[e];
-        v->rule = get_u16(p + e + 1);
+        v->rule = td_get_le16(p + e + 1);
         e += 3;
         if (v->reason == TD_DR_NONE)
             return ENTRY_FAIL("discard entry without a reason");

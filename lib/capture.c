@@ -3,6 +3,7 @@
 #include "dns_wire.h"
 #include "frame.h"
 #include "frame_build.h"
+#include "byteorder.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,7 +138,7 @@ int td_udp_checksum_check(int ip_version, const uint8_t *src, const uint8_t *dst
 {
     if (len < 8)
         return TD_CKSUM_INCORRECT;
-    uint16_t field = (uint16_t)(l4[6] << 8 | l4[7]);
+    uint16_t field = td_get_be16(l4 + 6);
     if (field == 0)
         return ip_version == 4 ? TD_CKSUM_ABSENT : TD_CKSUM_INCORRECT;
     size_t alen = ip_version == 6 ? 16 : 4;

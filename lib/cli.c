@@ -38,24 +38,13 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "errf.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define USAGE_MAX_COLUMN 32
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void td_cli_free_list(struct td_cli_list *l)
 {
@@ -164,7 +153,7 @@ static int list_add(struct td_cli_list *l, const char *value, const char *shown,
         while (*p && *p != ',' && !isspace((unsigned char)*p))
             p++;
         if (l->count >= TD_CLI_LIST_MAX) {
-            seterr(err, errlen, "%s: too many values (max %d)", shown, TD_CLI_LIST_MAX);
+            td_errf(err, errlen, "%s: too many values (max %d)", shown, TD_CLI_LIST_MAX);
             return -1;
         }
         size_t n = (size_t)(p - s);
@@ -175,7 +164,7 @@ static int list_add(struct td_cli_list *l, const char *value, const char *shown,
         }
         char *copy = strndup(s, n);
         if (!copy) {
-            seterr(err, errlen, "%s: out of memory", shown);
+            td_errf(err, errlen, "%s: out of memory", shown);
             return -1;
         }
         l->owned[l->count] = copy;
@@ -223,7 +212,7 @@ static int set_value(const struct td_option *o, const char *value, int replace_l
     }
     }
     if (reason) {
-        seterr(err, errlen, "%s: %s, got '%s'", shown, reason, value);
+        td_errf(err, errlen, "%s: %s, got '%s'", shown, reason, value);
         return -1;
     }
     *(uint64_t *)o->target = v;
@@ -256,7 +245,7 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
     /* scratch: positional arguments in order, and "given on this command line" per option */
     char **pos = malloc((size_t)argc * sizeof *pos + (size_t)nopts + 1);
     if (!pos) {
-        seterr(err, errlen, "out of memory");
+        td_errf(err, errlen, "out of memory");
         return TD_CLI_ERROR;
     }
     unsigned char *seen = (unsigned char *)(pos + argc);
@@ -291,10 +280,10 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
                     td_cli_usage(out, prog, synopsis, opts);
                     res = TD_CLI_HELP;
                 } else if (auto_help && nl == 4 && memcmp(name, "help", 4) == 0) {
-                    seterr(err, errlen, "option --help takes no value");
+                    td_errf(err, errlen, "option --help takes no value");
                     res = TD_CLI_ERROR;
                 } else {
-                    seterr(err, errlen, "unknown option %s", shown);
+                    td_errf(err, errlen, "unknown option %s", shown);
                     res = TD_CLI_ERROR;
                 }
                 break;
@@ -303,7 +292,7 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
             const char *value = NULL;
             if (o->kind == TD_OPT_FLAG) {
                 if (eq) {
-                    seterr(err, errlen, "option %s takes no value", shown);
+                    td_errf(err, errlen, "option %s takes no value", shown);
                     res = TD_CLI_ERROR;
                     break;
                 }
@@ -313,7 +302,7 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
                 value = argv[i + 1];
                 consumed = 2;
             } else {
-                seterr(err, errlen, "option %s needs a value (%s)", shown, metavar(o));
+                td_errf(err, errlen, "option %s needs a value (%s)", shown, metavar(o));
                 res = TD_CLI_ERROR;
                 break;
             }
@@ -337,7 +326,7 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
                     } else {
                         if (!isprint((unsigned char)*p))
                             snprintf(shown, sizeof shown, "-\\x%02x", (unsigned char)*p);
-                        seterr(err, errlen, "unknown option %s", shown);
+                        td_errf(err, errlen, "unknown option %s", shown);
                         res = TD_CLI_ERROR;
                     }
                     break;
@@ -351,7 +340,7 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
                         value = argv[i + 1];
                         consumed = 2;
                     } else {
-                        seterr(err, errlen, "option %s needs a value (%s)", shown, metavar(o));
+                        td_errf(err, errlen, "option %s needs a value (%s)", shown, metavar(o));
                         res = TD_CLI_ERROR;
                         break;
                     }
@@ -376,7 +365,7 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
     if (res == TD_CLI_OK) {
         for (int k = 0; k < nopts; k++) {
             if (opts[k].required && !seen[k] && !target_set(&opts[k])) {
-                seterr(err, errlen, "missing --%s", opts[k].name);
+                td_errf(err, errlen, "missing --%s", opts[k].name);
                 res = TD_CLI_ERROR;
                 break;
             }

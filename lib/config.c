@@ -31,6 +31,7 @@
  *   inih setting touched; Debian's libinih exposes it as a runtime variable).
  */
 #include "config.h"
+#include "errf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -81,17 +82,6 @@ static void seterr(struct parse_state *st, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(st->err + k, st->errlen - (size_t)k, fmt, ap);
-    va_end(ap);
-}
-
-static void plain_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void plain_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -257,13 +247,13 @@ struct td_config *td_config_parse(const char *text, size_t len, const char *name
     if (!name)
         name = "(config)";
     if (len > TD_CONFIG_MAX_FILE) {
-        plain_err(err, errlen, "%s: file too large (max %d octets)", name, TD_CONFIG_MAX_FILE);
+        td_errf(err, errlen, "%s: file too large (max %d octets)", name, TD_CONFIG_MAX_FILE);
         return NULL;
     }
     struct td_config *c = calloc(1, sizeof *c);
     if (!c || !(c->name = strdup(name))) {
         free(c);
-        plain_err(err, errlen, "%s: out of memory", name);
+        td_errf(err, errlen, "%s: out of memory", name);
         return NULL;
     }
     if (ini_max_line < TD_CONFIG_LINE_MAX + 2)
@@ -292,14 +282,14 @@ struct td_config *td_config_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        plain_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        td_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = TD_CONFIG_MAX_FILE + 1;
     char *buf = malloc(cap);
     if (!buf) {
         fclose(f);
-        plain_err(err, errlen, "%s: out of memory", path);
+        td_errf(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     size_t len = fread(buf, 1, cap, f);
@@ -308,7 +298,7 @@ struct td_config *td_config_load(const char *path, char *err, size_t errlen)
     fclose(f);
     if (rerr) {
         free(buf);
-        plain_err(err, errlen, "%s: cannot read: %s", path, strerror(saved));
+        td_errf(err, errlen, "%s: cannot read: %s", path, strerror(saved));
         return NULL;
     }
     struct td_config *c = td_config_parse(buf, len, path, err, errlen);
@@ -339,8 +329,8 @@ static void value_err(const struct td_config *c, const struct td_config_entry *e
                       char *err, size_t errlen)
 {
     char q[2 * TD_CONFIG_NAME_MAX + 2];
-    plain_err(err, errlen, "%s:%d: %s: %s, got '%s'", c->name, e->line,
-              qualify(e->section, e->key, q, sizeof q), reason, e->value);
+    td_errf(err, errlen, "%s:%d: %s: %s, got '%s'", c->name, e->line,
+            qualify(e->section, e->key, q, sizeof q), reason, e->value);
 }
 
 /* Parses leading decimal digits; NULL on success with *end after them. */
@@ -508,7 +498,7 @@ int td_config_check_known(const struct td_config *c, const char *const *known, c
         for (const char *const *k = known; k && *k && !found; k++)
             found = strcmp(*k, q) == 0;
         if (!found) {
-            plain_err(err, errlen, "%s:%d: unknown key %s", c->name, c->e[i].line, q);
+            td_errf(err, errlen, "%s:%d: unknown key %s", c->name, c->e[i].line, q);
             return -1;
         }
     }
@@ -529,11 +519,11 @@ int td_config_split_list(const char *value, char (*items)[256], int max, char *e
             p++;
         size_t len = (size_t)(p - s);
         if (n >= max) {
-            plain_err(err, errlen, "too many list items (max %d)", max < 0 ? 0 : max);
+            td_errf(err, errlen, "too many list items (max %d)", max < 0 ? 0 : max);
             return -1;
         }
         if (len > 255) {
-            plain_err(err, errlen, "list item too long (max 255 octets): '%.32s...'", s);
+            td_errf(err, errlen, "list item too long (max 255 octets): '%.32s...'", s);
             return -1;
         }
         memcpy(items[n], s, len);

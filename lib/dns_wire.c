@@ -6,6 +6,7 @@
  * name (or the previous pointer's target) started, so each jump goes strictly backwards and
  * a loop is impossible; the number of jumps is therefore bounded by the message length. */
 #include "dns_wire.h"
+#include "byteorder.h"
 
 #include <string.h>
 
@@ -32,26 +33,16 @@ const char *td_dns_res_str(enum td_dns_res r)
     return res_names[r];
 }
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 enum td_dns_res td_dns_parse_header(const uint8_t *msg, size_t len, struct td_dns_header *h)
 {
     if (len < TD_DNS_HEADER_LEN)
         return TD_DNS_SHORT_HEADER;
-    h->id = rd16(msg);
-    h->flags = rd16(msg + 2);
-    h->qdcount = rd16(msg + 4);
-    h->ancount = rd16(msg + 6);
-    h->nscount = rd16(msg + 8);
-    h->arcount = rd16(msg + 10);
+    h->id = td_get_be16(msg);
+    h->flags = td_get_be16(msg + 2);
+    h->qdcount = td_get_be16(msg + 4);
+    h->ancount = td_get_be16(msg + 6);
+    h->nscount = td_get_be16(msg + 8);
+    h->arcount = td_get_be16(msg + 10);
     return TD_DNS_OK;
 }
 
@@ -128,7 +119,7 @@ enum td_dns_res td_dns_parse_question(const uint8_t *msg, size_t len,
 {
     if (len < TD_DNS_HEADER_LEN)
         return TD_DNS_SHORT_HEADER;
-    if (rd16(msg + 4) == 0)
+    if (td_get_be16(msg + 4) == 0)
         return TD_DNS_NO_QUESTION;
     size_t off = TD_DNS_HEADER_LEN;
     enum td_dns_res r = td_dns_unpack_name(msg, len, &off, q->name, &q->name_len);
@@ -136,8 +127,8 @@ enum td_dns_res td_dns_parse_question(const uint8_t *msg, size_t len,
         return r;
     if (len - off < 4)
         return TD_DNS_QUESTION_PAST_END;
-    q->qtype = rd16(msg + off);
-    q->qclass = rd16(msg + off + 2);
+    q->qtype = td_get_be16(msg + off);
+    q->qclass = td_get_be16(msg + off + 2);
     if (end_off)
         *end_off = off + 4;
     return TD_DNS_OK;
@@ -193,10 +184,10 @@ static int iter_next(struct td_dns_iter *it, struct td_dns_rr *rr, int copy_owne
         r = TD_DNS_RR_PAST_END;
         goto fail;
     }
-    rr->type = rd16(msg + off);
-    rr->rclass = rd16(msg + off + 2);
-    rr->ttl = rd32(msg + off + 4);
-    rr->rdlength = rd16(msg + off + 8);
+    rr->type = td_get_be16(msg + off);
+    rr->rclass = td_get_be16(msg + off + 2);
+    rr->ttl = td_get_be32(msg + off + 4);
+    rr->rdlength = td_get_be16(msg + off + 8);
     off += 10;
     if (rr->rdlength > len - off) {
         r = TD_DNS_RDATA_PAST_END;

@@ -1,5 +1,6 @@
 /* frame_build.c: see frame_build.h. */
 #include "frame_build.h"
+#include "byteorder.h"
 #include <string.h>
 
 uint32_t td_inet_sum(const uint8_t *p, size_t len, uint32_t sum)
@@ -21,9 +22,6 @@ uint16_t td_inet_fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-
 size_t td_frame_build(const struct td_frame_spec *s, const uint8_t *payload, size_t len,
                       uint8_t *out, size_t cap)
 {
@@ -37,36 +35,36 @@ size_t td_frame_build(const struct td_frame_spec *s, const uint8_t *payload, siz
     /* Ethernet: locally administered addresses */
     out[0] = 0x02; out[5] = 0x02;
     out[6] = 0x02; out[11] = 0x01;
-    put16(out + 12, s->ip_version == 6 ? 0x86dd : 0x0800);
+    td_put_be16(out + 12, s->ip_version == 6 ? 0x86dd : 0x0800);
     uint8_t *ip = out + 14, *l4 = ip + iphl;
     size_t alen = s->ip_version == 6 ? 16 : 4;
     if (s->ip_version == 6) {
         ip[0] = 0x60;
-        put16(ip + 4, (uint16_t)l4len);
+        td_put_be16(ip + 4, (uint16_t)l4len);
         ip[6] = (uint8_t)s->proto;
         ip[7] = 64;
         memcpy(ip + 8, s->src, 16);
         memcpy(ip + 24, s->dst, 16);
     } else {
         ip[0] = 0x45;
-        put16(ip + 2, (uint16_t)(iphl + l4len));
-        put16(ip + 6, 0x4000); /* DF */
+        td_put_be16(ip + 2, (uint16_t)(iphl + l4len));
+        td_put_be16(ip + 6, 0x4000); /* DF */
         ip[8] = 64;
         ip[9] = (uint8_t)s->proto;
         memcpy(ip + 12, s->src, 4);
         memcpy(ip + 16, s->dst, 4);
-        put16(ip + 10, td_inet_fold(td_inet_sum(ip, 20, 0)));
+        td_put_be16(ip + 10, td_inet_fold(td_inet_sum(ip, 20, 0)));
     }
-    put16(l4, s->sport);
-    put16(l4 + 2, s->dport);
+    td_put_be16(l4, s->sport);
+    td_put_be16(l4 + 2, s->dport);
     if (s->proto == 6) {
-        put32(l4 + 4, s->tcp_seq);
-        put32(l4 + 8, s->tcp_ack);
+        td_put_be32(l4 + 4, s->tcp_seq);
+        td_put_be32(l4 + 8, s->tcp_ack);
         l4[12] = 5 << 4;
         l4[13] = s->tcp_flags ? s->tcp_flags : 0x18;
-        put16(l4 + 14, 65535);
+        td_put_be16(l4 + 14, 65535);
     } else {
-        put16(l4 + 4, (uint16_t)l4len);
+        td_put_be16(l4 + 4, (uint16_t)l4len);
     }
     memcpy(l4 + l4hl, payload, len);
     uint32_t sum = td_inet_sum(s->src, alen, 0);
@@ -76,6 +74,6 @@ size_t td_frame_build(const struct td_frame_spec *s, const uint8_t *payload, siz
     uint16_t ck = td_inet_fold(sum);
     if (s->proto == 17 && ck == 0)
         ck = 0xffff;
-    put16(l4 + (s->proto == 6 ? 16 : 6), ck);
+    td_put_be16(l4 + (s->proto == 6 ? 16 : 6), ck);
     return total;
 }

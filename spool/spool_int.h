@@ -47,17 +47,4 @@ struct td_spool_end {
 void td_spool_end_encode(const struct td_spool_end *e, uint8_t out[8 + TD_SPOOL_END_LEN]);
 int td_spool_end_decode(const uint8_t *payload, size_t len, struct td_spool_end *e, const char **err);
 
-static inline void td_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void td_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-static inline void td_put64(uint8_t *p, uint64_t v) { td_put32(p, (uint32_t)v); td_put32(p + 4, (uint32_t)(v >> 32)); }
-static inline uint16_t td_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static inline uint32_t td_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t td_get64(const uint8_t *p) { return td_get32(p) | (uint64_t)td_get32(p + 4) << 32; }
-
 #endif

@@ -13,6 +13,7 @@
 #include <zstd_errors.h>
 
 #include "spool_int.h"
+#include "byteorder.h"
 
 #define IN_CAP (256u << 10)
 #define WINDOW_LOG_MAX 24
@@ -120,10 +121,10 @@ struct td_spool_reader *td_spool_reader_open(const char *path, const char **err)
             e = open_err;
         } else if (n < 8) {
             e = n == 0 ? "empty file" : "truncated header";
-        } else if (td_get32(r->in) != TD_SPOOL_SKIP_HEADER) {
+        } else if (td_get_le32(r->in) != TD_SPOOL_SKIP_HEADER) {
             e = "not a spool file (bad magic)";
         } else {
-            uint32_t plen = td_get32(r->in + 4);
+            uint32_t plen = td_get_le32(r->in + 4);
             /* a longer header is wrong: read one octet more than the largest, decode says why */
             size_t want = plen > TD_SPOOL_HEADER_FIXED + TD_SPOOL_SENSOR_MAX ? TD_SPOOL_HEADER_FIXED + TD_SPOOL_SENSOR_MAX + 1
                                                                             : plen;
@@ -209,7 +210,7 @@ static int skippable(struct td_spool_reader *r, uint32_t magic)
         return fail(r, off, "read error at offset %llu: %s", (unsigned long long)off, strerror(errno));
     if (n < 8)
         return fail(r, off, "torn frame at offset %llu (file ends inside a frame)", (unsigned long long)off);
-    uint32_t size = td_get32(r->in + r->in_pos + 4);
+    uint32_t size = td_get_le32(r->in + r->in_pos + 4);
     r->in_pos += 8;
     if (magic == TD_SPOOL_SKIP_END) {
         struct td_spool_end e;
@@ -280,7 +281,7 @@ int td_spool_read(struct td_spool_reader *r, struct td_record *rec)
         if (n < 4)
             return fail(r, r->frame_off, "torn frame at offset %llu (file ends inside a frame)",
                         (unsigned long long)r->frame_off);
-        uint32_t magic = td_get32(r->in + r->in_pos);
+        uint32_t magic = td_get_le32(r->in + r->in_pos);
         if (magic == ZSTD_MAGICNUMBER) {
             if (decode_frame(r) != 0)
                 return TD_SPOOL_ERROR;

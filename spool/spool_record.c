@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "spool_int.h"
+#include "byteorder.h"
 
 uint32_t td_spool_crc32(const uint8_t *p, size_t n)
 {
@@ -71,27 +72,27 @@ size_t td_record_encode(const struct td_record *rec, uint8_t *buf, size_t cap)
     if (cap < need)
         return 0;
     uint8_t *p = buf;
-    td_put32(p, (uint32_t)need);
+    td_put_le32(p, (uint32_t)need);
     p[4] = TD_SPOOL_REC_VERSION;
     p[5] = rec->type;
     p[6] = rec->ip_version;
     p[7] = rec->proto;
     p[8] = rec->cksum;
     p[9] = 0;
-    td_put16(p + 10, rec->flags);
-    td_put64(p + 12, rec->query_ts_ns);
-    td_put64(p + 20, rec->response_ts_ns);
-    td_put16(p + 28, rec->client_port);
-    td_put16(p + 30, rec->server_port);
+    td_put_le16(p + 10, rec->flags);
+    td_put_le64(p + 12, rec->query_ts_ns);
+    td_put_le64(p + 20, rec->response_ts_ns);
+    td_put_le16(p + 28, rec->client_port);
+    td_put_le16(p + 30, rec->server_port);
     p += TD_SPOOL_REC_FIXED;
     memcpy(p, rec->client_ip, alen);
     memcpy(p + alen, rec->server_ip, alen);
     p += 2 * alen;
-    td_put32(p, rec->response_len);
+    td_put_le32(p, rec->response_len);
     if (rec->response_len)
         memcpy(p + 4, rec->response, rec->response_len);
     p += 4 + rec->response_len;
-    td_put32(p, rec->query_len);
+    td_put_le32(p, rec->query_len);
     if (rec->query_len)
         memcpy(p + 4, rec->query, rec->query_len);
     return need;
@@ -102,7 +103,7 @@ long td_record_decode(const uint8_t *buf, size_t len, struct td_record *rec, con
     const char *e = NULL;
     if (len < 4)
         return 0;
-    uint32_t tl = td_get32(buf);
+    uint32_t tl = td_get_le32(buf);
     if (tl < TD_SPOOL_REC_MIN) {
         e = "record length shorter than a record";
         goto bad;
@@ -122,11 +123,11 @@ long td_record_decode(const uint8_t *buf, size_t len, struct td_record *rec, con
     rec->ip_version = buf[6];
     rec->proto = buf[7];
     rec->cksum = buf[8];
-    rec->flags = td_get16(buf + 10);
-    rec->query_ts_ns = td_get64(buf + 12);
-    rec->response_ts_ns = td_get64(buf + 20);
-    rec->client_port = td_get16(buf + 28);
-    rec->server_port = td_get16(buf + 30);
+    rec->flags = td_get_le16(buf + 10);
+    rec->query_ts_ns = td_get_le64(buf + 12);
+    rec->response_ts_ns = td_get_le64(buf + 20);
+    rec->client_port = td_get_le16(buf + 28);
+    rec->server_port = td_get_le16(buf + 30);
     if (rec->ip_version != 4 && rec->ip_version != 6) {
         e = "bad ip_version";
         goto bad;
@@ -148,7 +149,7 @@ long td_record_decode(const uint8_t *buf, size_t len, struct td_record *rec, con
     memcpy(rec->client_ip, buf + off, alen);
     memcpy(rec->server_ip, buf + off + alen, alen);
     off += 2 * alen;
-    uint32_t rl = td_get32(buf + off);
+    uint32_t rl = td_get_le32(buf + off);
     off += 4;
     if (rl > TD_SPOOL_MSG_MAX || rl > tl - off || tl - off - rl < 4) {
         e = "response length beyond the record";
@@ -157,7 +158,7 @@ long td_record_decode(const uint8_t *buf, size_t len, struct td_record *rec, con
     rec->response_len = rl;
     rec->response = rl ? buf + off : NULL;
     off += rl;
-    uint32_t ql = td_get32(buf + off);
+    uint32_t ql = td_get_le32(buf + off);
     off += 4;
     if (ql > TD_SPOOL_MSG_MAX || ql > tl - off) {
         e = "query length beyond the record";
@@ -326,18 +327,18 @@ size_t td_spool_header_encode(const struct td_spool_header *h, uint8_t *buf, siz
     size_t plen = TD_SPOOL_HEADER_FIXED + sl;
     if (cap < 8 + plen)
         return 0;
-    td_put32(buf, TD_SPOOL_SKIP_HEADER);
-    td_put32(buf + 4, (uint32_t)plen);
+    td_put_le32(buf, TD_SPOOL_SKIP_HEADER);
+    td_put_le32(buf + 4, (uint32_t)plen);
     uint8_t *p = buf + 8;
     memcpy(p, TD_SPOOL_MAGIC, 8);
-    td_put16(p + 8, h->version);
+    td_put_le16(p + 8, h->version);
     p[10] = (uint8_t)sl;
     p[11] = 0;
-    td_put32(p + 12, h->writer_id);
-    td_put32(p + 16, h->hour);
-    td_put64(p + 20, h->created_ns);
+    td_put_le32(p + 12, h->writer_id);
+    td_put_le32(p + 16, h->hour);
+    td_put_le64(p + 20, h->created_ns);
     memcpy(p + 28, h->sensor, sl);
-    td_put32(p + 28 + sl, td_spool_crc32(p, 28 + sl));
+    td_put_le32(p + 28 + sl, td_spool_crc32(p, 28 + sl));
     return 8 + plen;
 }
 
@@ -351,7 +352,7 @@ int td_spool_header_decode(const uint8_t *p, size_t len, struct td_spool_header 
         *err = "bad header length";
         return -1;
     }
-    uint16_t v = td_get16(p + 8);
+    uint16_t v = td_get_le16(p + 8);
     if (v != TD_SPOOL_FORMAT_VERSION) {
         *err = "unsupported spool format version";
         return -1;
@@ -361,7 +362,7 @@ int td_spool_header_decode(const uint8_t *p, size_t len, struct td_spool_header 
         return -1;
     }
     size_t sl = p[10];
-    if (td_get32(p + 28 + sl) != td_spool_crc32(p, 28 + sl)) {
+    if (td_get_le32(p + 28 + sl) != td_spool_crc32(p, 28 + sl)) {
         *err = "header checksum mismatch";
         return -1;
     }
@@ -372,20 +373,20 @@ int td_spool_header_decode(const uint8_t *p, size_t len, struct td_spool_header 
         return -1;
     }
     h->version = v;
-    h->writer_id = td_get32(p + 12);
-    h->hour = td_get32(p + 16);
-    h->created_ns = td_get64(p + 20);
+    h->writer_id = td_get_le32(p + 12);
+    h->hour = td_get_le32(p + 16);
+    h->created_ns = td_get_le64(p + 20);
     return 0;
 }
 
 void td_spool_end_encode(const struct td_spool_end *e, uint8_t out[8 + TD_SPOOL_END_LEN])
 {
-    td_put32(out, TD_SPOOL_SKIP_END);
-    td_put32(out + 4, TD_SPOOL_END_LEN);
-    td_put64(out + 8, e->records);
-    td_put64(out + 16, e->frames);
-    td_put64(out + 24, e->bytes);
-    td_put32(out + 32, td_spool_crc32(out + 8, 24));
+    td_put_le32(out, TD_SPOOL_SKIP_END);
+    td_put_le32(out + 4, TD_SPOOL_END_LEN);
+    td_put_le64(out + 8, e->records);
+    td_put_le64(out + 16, e->frames);
+    td_put_le64(out + 24, e->bytes);
+    td_put_le32(out + 32, td_spool_crc32(out + 8, 24));
 }
 
 int td_spool_end_decode(const uint8_t *p, size_t len, struct td_spool_end *e, const char **err)
@@ -394,12 +395,12 @@ int td_spool_end_decode(const uint8_t *p, size_t len, struct td_spool_end *e, co
         *err = "bad end marker length";
         return -1;
     }
-    if (td_get32(p + 24) != td_spool_crc32(p, 24)) {
+    if (td_get_le32(p + 24) != td_spool_crc32(p, 24)) {
         *err = "end marker checksum mismatch";
         return -1;
     }
-    e->records = td_get64(p);
-    e->frames = td_get64(p + 8);
-    e->bytes = td_get64(p + 16);
+    e->records = td_get_le64(p);
+    e->frames = td_get_le64(p + 8);
+    e->bytes = td_get_le64(p + 16);
     return 0;
 }

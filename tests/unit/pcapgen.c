@@ -13,6 +13,7 @@
  *   UDP/TCP checksums are correct (IPv6 pseudo-header included) unless bad_udp_checksum. */
 #include "pcapgen.h"
 #include "frame_build.h"
+#include "byteorder.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -21,20 +22,6 @@
 
 #define PG_IP4_ID(sport, dport)      ((uint16_t)((sport) ^ (dport) ^ 0x4242u))
 #define PG_IP6_FRAG_ID(sport, dport) (0x42420000u | PG_IP4_ID(sport, dport))
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* Addresses of p: returns 0 on success, -1 if they do not parse for the IP version. */
 static int pg_addrs(const struct pg_pkt *p, uint8_t src[16], uint8_t dst[16])
@@ -69,16 +56,16 @@ static size_t pg_l4(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
     if (len > cap || len > 65535 || (p->payload_len && !p->payload))
         return 0;
     memset(out, 0, hlen);
-    put16(out, p->sport);
-    put16(out + 2, p->dport);
+    td_put_be16(out, p->sport);
+    td_put_be16(out + 2, p->dport);
     if (p->proto == 17) {
-        put16(out + 4, (uint16_t)len);
+        td_put_be16(out + 4, (uint16_t)len);
     } else {
-        put32(out + 4, p->tcp_seq);
-        put32(out + 8, 1);
+        td_put_be32(out + 4, p->tcp_seq);
+        td_put_be32(out + 8, 1);
         out[12] = 5 << 4;
         out[13] = p->tcp_flags ? p->tcp_flags : 0x18;
-        put16(out + 14, 65535);
+        td_put_be16(out + 14, 65535);
     }
     if (p->payload_len)
         memcpy(out + hlen, p->payload, p->payload_len);
@@ -86,14 +73,14 @@ static size_t pg_l4(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
     acc = td_inet_sum(src, alen, acc);
     acc = td_inet_sum(dst, alen, acc);
     if (p->ip_version == 6) {
-        put32(pseudo, (uint32_t)len);
+        td_put_be32(pseudo, (uint32_t)len);
         pseudo[4] = pseudo[5] = pseudo[6] = 0;
         pseudo[7] = (uint8_t)p->proto;
         acc = td_inet_sum(pseudo, 8, acc);
     } else {
         pseudo[0] = 0;
         pseudo[1] = (uint8_t)p->proto;
-        put16(pseudo + 2, (uint16_t)len);
+        td_put_be16(pseudo + 2, (uint16_t)len);
         acc = td_inet_sum(pseudo, 4, acc);
     }
     acc = td_inet_sum(out, len, acc);
@@ -106,7 +93,7 @@ static size_t pg_l4(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
         else if (p->bad_udp_checksum == 2)
             ck = 0;
     }
-    put16(out + ckoff, ck);
+    td_put_be16(out + ckoff, ck);
     return len;
 }
 
@@ -124,11 +111,11 @@ static size_t pg_eth(const struct pg_pkt *p, uint8_t *out, size_t cap)
     memcpy(out, macs, 12);
     for (i = 0; i < p->vlan_count; i++) {
         uint16_t tpid = (p->vlan_count == 2 && i == 0) ? 0x88a8 : 0x8100;
-        put16(out + n, tpid);
-        put16(out + n + 2, p->vlan_id[i] & 0x0fff);
+        td_put_be16(out + n, tpid);
+        td_put_be16(out + n + 2, p->vlan_id[i] & 0x0fff);
         n += 4;
     }
-    put16(out + n, p->ip_version == 6 ? 0x86dd : 0x0800);
+    td_put_be16(out + n, p->ip_version == 6 ? 0x86dd : 0x0800);
     return n + 2;
 }
 
@@ -145,11 +132,11 @@ static size_t pg_ip(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
             return 0;
         memset(out, 0, hlen);
         out[0] = (uint8_t)(0x40 | (hlen / 4));
-        put16(out + 2, (uint16_t)(hlen + l4_len));
-        put16(out + 4, PG_IP4_ID(p->sport, p->dport));
+        td_put_be16(out + 2, (uint16_t)(hlen + l4_len));
+        td_put_be16(out + 4, PG_IP4_ID(p->sport, p->dport));
         if (frag >= 0)
             fo = (uint16_t)((frag / 8) | (more ? 0x2000 : 0));
-        put16(out + 6, fo);
+        td_put_be16(out + 6, fo);
         out[8] = 64;
         out[9] = (uint8_t)p->proto;
         memcpy(out + 12, src, 4);
@@ -158,7 +145,7 @@ static size_t pg_ip(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
             memset(out + 20, 1, opt); /* NOP */
             out[hlen - 1] = 0;        /* EOL */
         }
-        put16(out + 10, td_inet_fold(td_inet_sum(out, hlen, 0)));
+        td_put_be16(out + 10, td_inet_fold(td_inet_sum(out, hlen, 0)));
         return hlen;
     } else {
         int next = p->ipv6_ext_count > 0 ? 0 : (frag >= 0 ? 44 : p->proto);
@@ -170,7 +157,7 @@ static size_t pg_ip(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
             return 0;
         memset(out, 0, hlen);
         out[0] = 0x60;
-        put16(out + 4, (uint16_t)(hlen - 40 + l4_len));
+        td_put_be16(out + 4, (uint16_t)(hlen - 40 + l4_len));
         out[6] = (uint8_t)next;
         out[7] = 64;
         memcpy(out + 8, src, 16);
@@ -185,8 +172,8 @@ static size_t pg_ip(const struct pg_pkt *p, const uint8_t src[16], const uint8_t
         }
         if (frag >= 0) {
             out[off] = (uint8_t)p->proto;
-            put16(out + off + 2, (uint16_t)((frag & 0xfff8) | (more ? 1 : 0)));
-            put32(out + off + 4, PG_IP6_FRAG_ID(p->sport, p->dport));
+            td_put_be16(out + off + 2, (uint16_t)((frag & 0xfff8) | (more ? 1 : 0)));
+            td_put_be32(out + off + 4, PG_IP6_FRAG_ID(p->sport, p->dport));
         }
         return hlen;
     }
@@ -344,27 +331,27 @@ size_t pg_dns_message(uint8_t *out, size_t cap, uint16_t id, uint16_t flags,
     if (cap < 12 || !qname || an > 255)
         return 0;
     memset(out, 0, 12);
-    put16(out, id);
-    put16(out + 2, flags);
-    put16(out + 4, 1);
-    put16(out + 6, (uint16_t)an);
+    td_put_be16(out, id);
+    td_put_be16(out + 2, flags);
+    td_put_be16(out + 4, 1);
+    td_put_be16(out + 6, (uint16_t)an);
     nl = pg_name(out + 12, cap - 12, qname);
     if (!nl)
         return 0;
     n = 12 + nl;
     if (cap - n < 4)
         return 0;
-    put16(out + n, qtype);
-    put16(out + n + 2, 1); /* IN */
+    td_put_be16(out + n, qtype);
+    td_put_be16(out + n + 2, 1); /* IN */
     n += 4;
     for (i = 0; i < an; i++) {
         if (cap - n < 16)
             return 0;
-        put16(out + n, 0xc00c); /* pointer to the qname */
-        put16(out + n + 2, 1);  /* A */
-        put16(out + n + 4, 1);  /* IN */
-        put32(out + n + 6, 300);
-        put16(out + n + 10, 4);
+        td_put_be16(out + n, 0xc00c); /* pointer to the qname */
+        td_put_be16(out + n + 2, 1);  /* A */
+        td_put_be16(out + n + 4, 1);  /* IN */
+        td_put_be32(out + n + 6, 300);
+        td_put_be16(out + n + 10, 4);
         out[n + 12] = 192;
         out[n + 13] = 0;
         out[n + 14] = 2;

@@ -8,6 +8,7 @@
  * message (for td_bw_check_response) and the RRsets (built by hand, or through
  * td_rrsets_from_message when g_via_wire is set). */
 #include "bailiwick.h"
+#include "byteorder.h"
 #include "rrset.h"
 #include "tt.h"
 
@@ -53,9 +54,6 @@ static size_t name_wire(const char *text, uint8_t *out)
     return (size_t)n;
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-
 /* rdata in canonical (uncompressed, as written) form */
 static size_t rdata_wire(const struct rr *r, uint8_t *out)
 {
@@ -78,7 +76,7 @@ static size_t rdata_wire(const struct rr *r, uint8_t *out)
         size_t n = name_wire(m, out);
         n += name_wire(rn, out + n);
         for (int i = 0; i < 5; i++, n += 4)
-            put32(out + n, v[i]);
+            td_put_be32(out + n, v[i]);
         return n;
     }
     default:
@@ -93,25 +91,25 @@ static size_t build_msg(uint8_t *out, uint16_t id, uint16_t flags, const char *q
     uint16_t cnt[4] = { 1, 0, 0, 0 };
     for (int i = 0; i < n; i++)
         cnt[rrs[i].sec]++;
-    put16(out, id);
-    put16(out + 2, flags);
+    td_put_be16(out, id);
+    td_put_be16(out + 2, flags);
     for (int s = 0; s < 4; s++)
-        put16(out + 4 + 2 * s, cnt[s]);
+        td_put_be16(out + 4 + 2 * s, cnt[s]);
     size_t len = 12;
     len += name_wire(qname, out + len);
-    put16(out + len, qtype);
-    put16(out + len + 2, qclass);
+    td_put_be16(out + len, qtype);
+    td_put_be16(out + len + 2, qclass);
     len += 4;
     for (int sec = AN; sec <= AR; sec++)
         for (int i = 0; i < n; i++) {
             if (rrs[i].sec != sec)
                 continue;
             len += name_wire(rrs[i].owner, out + len);
-            put16(out + len, rrs[i].type);
-            put16(out + len + 2, rrs[i].rclass ? rrs[i].rclass : 1);
-            put32(out + len + 4, rrs[i].ttl);
+            td_put_be16(out + len, rrs[i].type);
+            td_put_be16(out + len + 2, rrs[i].rclass ? rrs[i].rclass : 1);
+            td_put_be32(out + len + 4, rrs[i].ttl);
             size_t rl = rdata_wire(&rrs[i], out + len + 10);
-            put16(out + len + 8, (uint16_t)rl);
+            td_put_be16(out + len + 8, (uint16_t)rl);
             len += 10 + rl;
         }
     return len;

@@ -2,6 +2,7 @@
  * unique), min TTL, left-out types, limits, malformed messages (same reason as
  * td_dns_validate), truncation at every octet, order independence. */
 #include "rrset.h"
+#include "byteorder.h"
 #include "pcapgen.h"
 #include "tt.h"
 
@@ -36,22 +37,16 @@ static size_t put_name(uint8_t *out, const char *text)
     return n;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 static void mb_init(struct mb *m, const char *qname, uint16_t qtype, uint16_t flags)
 {
     memset(m, 0, sizeof *m);
-    put16(m->b, 0x1234);
-    put16(m->b + 2, flags);
+    td_put_be16(m->b, 0x1234);
+    td_put_be16(m->b + 2, flags);
     m->n = 12;
     m->cnt[0] = 1;
     m->n += put_name(m->b + m->n, qname);
-    put16(m->b + m->n, qtype);
-    put16(m->b + m->n + 2, 1);
+    td_put_be16(m->b + m->n, qtype);
+    td_put_be16(m->b + m->n + 2, 1);
     m->n += 4;
 }
 
@@ -64,31 +59,31 @@ static void mb_rr(struct mb *m, int sec, const char *owner, uint16_t type, uint1
         return;
     }
     if (strcmp(owner, "@") == 0) {
-        put16(m->b + m->n, 0xc00c);
+        td_put_be16(m->b + m->n, 0xc00c);
         m->n += 2;
     } else {
         m->n += put_name(m->b + m->n, owner);
     }
-    put16(m->b + m->n, type);
-    put16(m->b + m->n + 2, rclass);
-    put16(m->b + m->n + 4, (uint16_t)(ttl >> 16));
-    put16(m->b + m->n + 6, (uint16_t)ttl);
+    td_put_be16(m->b + m->n, type);
+    td_put_be16(m->b + m->n + 2, rclass);
+    td_put_be16(m->b + m->n + 4, (uint16_t)(ttl >> 16));
+    td_put_be16(m->b + m->n + 6, (uint16_t)ttl);
     int rl = tt_unhex(rdhex, m->b + m->n + 10, sizeof m->b - m->n - 10);
     if (rl < 0) {
         m->bad = 1;
         return;
     }
-    put16(m->b + m->n + 8, (uint16_t)rl);
+    td_put_be16(m->b + m->n + 8, (uint16_t)rl);
     m->n += 10 + (size_t)rl;
     m->cnt[sec]++;
 }
 
 static size_t mb_end(struct mb *m)
 {
-    put16(m->b + 4, m->cnt[0]);
-    put16(m->b + 6, m->cnt[1]);
-    put16(m->b + 8, m->cnt[2]);
-    put16(m->b + 10, m->cnt[3]);
+    td_put_be16(m->b + 4, m->cnt[0]);
+    td_put_be16(m->b + 6, m->cnt[1]);
+    td_put_be16(m->b + 8, m->cnt[2]);
+    td_put_be16(m->b + 10, m->cnt[3]);
     return m->n;
 }
 

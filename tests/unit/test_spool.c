@@ -11,6 +11,7 @@
 
 #include "spool.h"
 #include "spool_int.h"
+#include "byteorder.h"
 #include "tt.h"
 
 /* ---- helpers ---- */
@@ -180,7 +181,7 @@ static void walk(const uint8_t *b, size_t len, struct layout *L)
         int i = L->n++;
         L->off[i] = p;
         L->len[i] = fl;
-        if (td_get32(b + p) == ZSTD_MAGICNUMBER) {
+        if (td_get_le32(b + p) == ZSTD_MAGICNUMBER) {
             L->is_zstd[i] = 1;
             L->zstd_frames++;
             size_t dl = ZSTD_decompress(out, TD_SPOOL_FRAME_MAX, b + p, fl);
@@ -195,7 +196,7 @@ static void walk(const uint8_t *b, size_t len, struct layout *L)
                     L->recs[i]++;
                 }
             }
-        } else if (td_get32(b + p) == TD_SPOOL_SKIP_END) {
+        } else if (td_get_le32(b + p) == TD_SPOOL_SKIP_END) {
             L->end_marker = 1;
         }
         p += fl;
@@ -334,7 +335,7 @@ static void test_record_roundtrip_all(void)
         if (!n || td_record_decode(buf, n, &d, &err) != (long)n || !rec_eq(&d, &g.r))
             bad++;
         /* extra trailing octets inside the length (a later minor revision) are skipped */
-        td_put32(buf, (uint32_t)n + 3);
+        td_put_le32(buf, (uint32_t)n + 3);
         if (td_record_decode(buf, n + 3, &d, &err) != (long)n + 3 || !rec_eq(&d, &g.r))
             bad++;
     }
@@ -372,7 +373,7 @@ static void test_record_malformed(void)
         uint8_t b[64];
         memcpy(b, good, n);
         if (cases[i].width == 4)
-            td_put32(b + cases[i].at, cases[i].value);
+            td_put_le32(b + cases[i].at, cases[i].value);
         else
             b[cases[i].at] = (uint8_t)cases[i].value;
         struct td_record d;
@@ -1173,7 +1174,7 @@ static void test_bad_header(void)
         memcpy(c, b, len);
         c[cases[i].at] = cases[i].val;
         if (cases[i].fix)
-            td_put32(c + hl - 4, td_spool_crc32(c + 8, hl - 12));
+            td_put_le32(c + hl - 4, td_spool_crc32(c + 8, hl - 12));
         spit(p, c, cases[i].cut ? cases[i].cut : len);
         const char *err = NULL;
         struct td_spool_reader *r = td_spool_reader_open(p, &err);

@@ -1,0 +1,104 @@
+/* test_byteorder: lib/byteorder.h (exact octets both ways, unaligned) and lib/errf.c. */
+#include "byteorder.h"
+#include "errf.h"
+#include "tt.h"
+
+static const uint8_t SEQ[9] = { 0xee, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
+
+static void test_le_get(void)
+{
+    const uint8_t *p = SEQ + 1; /* odd address: no alignment needed */
+    CHECK_EQ(td_get_le16(p), 0x2211);
+    CHECK_EQ(td_get_le32(p), 0x44332211u);
+    CHECK(td_get_le64(p) == 0x8877665544332211ull);
+    const uint8_t ff[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    CHECK_EQ(td_get_le16(ff), 0xffff);
+    CHECK_EQ(td_get_le32(ff), 0xffffffffu);
+    CHECK(td_get_le64(ff) == UINT64_MAX);
+}
+
+static void test_be_get(void)
+{
+    const uint8_t *p = SEQ + 1;
+    CHECK_EQ(td_get_be16(p), 0x1122);
+    CHECK_EQ(td_get_be32(p), 0x11223344u);
+    const uint8_t hi[4] = { 0x80, 0x00, 0x00, 0x01 };
+    CHECK_EQ(td_get_be16(hi), 0x8000);
+    CHECK_EQ(td_get_be32(hi), 0x80000001u);
+}
+
+static void test_put(void)
+{
+    uint8_t buf[10];
+    memset(buf, 0xaa, sizeof buf);
+    td_put_le16(buf + 1, 0x2211);
+    CHECK_MEM(buf + 1, SEQ + 1, 2);
+    CHECK_EQ(buf[0], 0xaa);
+    CHECK_EQ(buf[3], 0xaa);
+    memset(buf, 0xaa, sizeof buf);
+    td_put_le32(buf + 1, 0x44332211u);
+    CHECK_MEM(buf + 1, SEQ + 1, 4);
+    CHECK_EQ(buf[5], 0xaa);
+    memset(buf, 0xaa, sizeof buf);
+    td_put_le64(buf + 1, 0x8877665544332211ull);
+    CHECK_MEM(buf + 1, SEQ + 1, 8);
+    CHECK_EQ(buf[0], 0xaa);
+    CHECK_EQ(buf[9], 0xaa);
+    memset(buf, 0xaa, sizeof buf);
+    td_put_be16(buf + 1, 0x1122);
+    CHECK_MEM(buf + 1, SEQ + 1, 2);
+    CHECK_EQ(buf[3], 0xaa);
+    memset(buf, 0xaa, sizeof buf);
+    td_put_be32(buf + 1, 0x11223344u);
+    CHECK_MEM(buf + 1, SEQ + 1, 4);
+    CHECK_EQ(buf[5], 0xaa);
+}
+
+static void test_roundtrip(void)
+{
+    static const uint64_t vals[] = { 0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000,
+                                     0x7fffffff, 0x80000000u, 0xffffffffu, 0x100000000ull,
+                                     0x7fffffffffffffffull, 0x8000000000000000ull, UINT64_MAX };
+    uint8_t b[8];
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        uint64_t v = vals[i];
+        td_put_le16(b, (uint16_t)v);
+        CHECK_EQ(td_get_le16(b), (uint16_t)v);
+        td_put_le32(b, (uint32_t)v);
+        CHECK_EQ(td_get_le32(b), (uint32_t)v);
+        td_put_le64(b, v);
+        CHECK(td_get_le64(b) == v);
+        td_put_be16(b, (uint16_t)v);
+        CHECK_EQ(td_get_be16(b), (uint16_t)v);
+        td_put_be32(b, (uint32_t)v);
+        CHECK_EQ(td_get_be32(b), (uint32_t)v);
+    }
+}
+
+static void test_errf(void)
+{
+    char e[16];
+    td_errf(e, sizeof e, "%s %d", "bad", 42);
+    CHECK_STR(e, "bad 42");
+    memset(e, 'x', sizeof e);
+    td_errf(e, 5, "%s", "truncated");
+    CHECK_STR(e, "trun");
+    CHECK_EQ(e[5], 'x');
+    memset(e, 'x', sizeof e);
+    td_errf(e, 0, "%s", "nothing");
+    CHECK_EQ(e[0], 'x');
+    td_errf(NULL, 16, "%s", "nothing");
+    td_errf(NULL, 0, "%s", "nothing");
+    td_errf(e, 1, "%s", "empty");
+    CHECK_STR(e, "");
+}
+
+int main(void)
+{
+    TT_RUN(test_le_get);
+    TT_RUN(test_be_get);
+    TT_RUN(test_put);
+    TT_RUN(test_roundtrip);
+    TT_RUN(test_errf);
+    return tt_finish();
+}
