@@ -13,16 +13,17 @@ SANITIZER ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -MMD -MP
-LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lpthread
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -MMD -MP
+LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -lpthread
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-# Library: everything in lib/, spool/ and batch/ except program mains (tool_*.c).
+# Library: everything in lib/, spool/, batch/ and indexer/ except program mains (tool_*.c).
 LIB_SRC   := $(wildcard lib/*.c) $(filter-out spool/tool_%.c,$(wildcard spool/*.c)) \
-             $(filter-out batch/tool_%.c,$(wildcard batch/*.c))
+             $(filter-out batch/tool_%.c,$(wildcard batch/*.c)) \
+             $(filter-out indexer/tool_%.c,$(wildcard indexer/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_A     := $(BUILD)/libtapdns.a
 
@@ -30,7 +31,10 @@ SPOOL_SRC := $(wildcard spool/tool_*.c)
 SPOOL_OBJ := $(SPOOL_SRC:%.c=$(BUILD)/obj/%.o)
 BATCH_SRC := $(wildcard batch/tool_*.c)
 BATCH_OBJ := $(BATCH_SRC:%.c=$(BUILD)/obj/%.o)
-PROGRAMS  := $(BUILD)/bin/tapdns-spool $(if $(BATCH_SRC),$(BUILD)/bin/tapdns-batch)
+INDEX_SRC := $(wildcard indexer/tool_*.c)
+INDEX_OBJ := $(INDEX_SRC:%.c=$(BUILD)/obj/%.o)
+PROGRAMS  := $(BUILD)/bin/tapdns-spool $(if $(BATCH_SRC),$(BUILD)/bin/tapdns-batch) \
+             $(if $(INDEX_SRC),$(BUILD)/bin/tapdns-index)
 
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -67,6 +71,10 @@ $(BUILD)/bin/tapdns-batch: $(BATCH_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bin/tapdns-index: $(INDEX_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -80,7 +88,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay_main.o $(LIB_A)
 fuzz: $(LIBFUZZ_BIN)
 $(BUILD)/fuzz/libfuzzer/%: fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilib -Ispool -Ibatch -fsanitize=fuzzer,address,undefined \
+	$(CLANG) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -fsanitize=fuzzer,address,undefined \
 	  -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_HELPER_OBJ) $(LIB_A)
