@@ -266,7 +266,10 @@ int td_index_version_decode(const uint8_t *p, size_t len, uint64_t *version)
     return 0;
 }
 
-/* ---------- entries of one observation ---------- */
+/* ---------- entries of one observation ----------
+ * One key buffer on the stack (TD_INDEX_KEY_MAX, about 129 KiB) is reused for every entry:
+ * a key is valid only during its emit call. NAME_REV duplicates within a set are found by
+ * comparing with the earlier rdata (quadratic in the set size, at most 512). */
 
 int td_index_entries(const uint8_t *obs_key, size_t klen, const struct td_obs_value *v,
                      td_index_emit_fn emit, void *ctx, char *err, size_t errlen)
