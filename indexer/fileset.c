@@ -1,6 +1,9 @@
 /* fileset.c: see fileset.h. */
 #include "fileset.h"
 #include "errf.h"
+#include "generation.h"
+#include <dirent.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -357,4 +360,92 @@ int td_fileset_store(const char *root, const struct td_fileset *fs, char *err, s
     }
     close(fd);
     return 0;
+}
+
+int td_fileset_lock(const char *root, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/index.lock", root) >= (int)sizeof path) {
+        td_errf(err, errlen, "%s: path too long", root);
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        td_errf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        td_errf(err, errlen, "%s: %s", path,
+                errno == EWOULDBLOCK ? "held by another process (a build or merge is running)" : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Removes every entry of dir (not dir itself); count added to *n. */
+static int empty_dir(const char *dir, int *n, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        td_errf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path) {
+            td_errf(err, errlen, "%s: path too long", dir);
+            rc = -1;
+        } else if (td_gen_remove_tree(path, err, errlen) != 0) {
+            rc = -1;
+        } else {
+            (*n)++;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int td_fileset_cleanup(const char *root, const struct td_fileset *fs, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    int n = 0;
+    if (snprintf(path, sizeof path, "%s/tmp", root) >= (int)sizeof path) {
+        td_errf(err, errlen, "%s: path too long", root);
+        return -1;
+    }
+    if (empty_dir(path, &n, err, errlen) != 0)
+        return -1;
+    DIR *d = opendir(root);
+    if (!d) {
+        td_errf(err, errlen, "%s: %s", root, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (!td_fileset_name_ok(nm) || !(nm[0] == 'h' || nm[0] == 'd' || nm[0] == 'm') || nm[1] != '.' ||
+            td_fileset_find(fs, nm) >= 0)
+            continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), nm, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", root, nm) >= (int)sizeof path) {
+            td_errf(err, errlen, "%s: path too long", root);
+            rc = -1;
+        } else if (td_gen_remove_tree(path, err, errlen) != 0) {
+            rc = -1;
+        } else {
+            n++;
+        }
+    }
+    closedir(d);
+    return rc ? -1 : n;
 }

@@ -54,4 +54,14 @@ int td_fileset_put(struct td_fileset *fs, const struct td_fileset_gen *g, char *
 /* Removes the entry named name; 1 if it was there, 0 if not. */
 int td_fileset_remove(struct td_fileset *fs, const char *name);
 
+/* Writers' lock: creates ROOT/index.lock and takes an exclusive flock on it (not waiting).
+ * Returns the fd to keep open for the lock's life (close releases it), or -1 with err
+ * ("held by another process" when busy). */
+int td_fileset_lock(const char *root, char *err, size_t errlen);
+/* Under the writers' lock, after a crash: removes everything in ROOT/tmp/ (temporary
+ * generations, spill files) and every generation-named directory of ROOT that fs does not
+ * list (a build that died between its rename and the FILESET replace). Returns the number
+ * of entries removed, or -1 with err. */
+int td_fileset_cleanup(const char *root, const struct td_fileset *fs, char *err, size_t errlen);
+
 #endif

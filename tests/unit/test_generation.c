@@ -1,0 +1,384 @@
+/* test_generation: a generation round trip through LevelDB (entries, then metadata), refused
+ * keys, abort, and a build killed (SIGKILL) mid-way: FILESET unchanged, no visible
+ * generation, cleanup by the next build, which then succeeds. Also the writers' lock. */
+#include "fileset.h"
+#include "generation.h"
+#include "tt.h"
+#include <leveldb/c.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char root[128];
+
+static void mkroot(void)
+{
+    snprintf(root, sizeof root, "/tmp/test_generation.%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/tmp", root, root);
+    if (system(cmd) != 0)
+        TT_FAIL("cannot make %s", root);
+}
+
+static void rmroot(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (system(cmd) != 0)
+        TT_FAIL("cannot remove %s", root);
+}
+
+static int exists(const char *fmt, const char *a)
+{
+    char p[512];
+    snprintf(p, sizeof p, fmt, root, a);
+    struct stat sb;
+    return lstat(p, &sb) == 0;
+}
+
+/* Key i: type byte (i % 4), then a 4-octet big-endian counter, then 0..40 filler octets
+ * depending on i: strictly increasing in i within a type; keys are generated per type in
+ * order, type by type. */
+static size_t make_key(uint32_t type, uint32_t i, uint8_t *k)
+{
+    k[0] = (uint8_t)type;
+    k[1] = (uint8_t)(i >> 24);
+    k[2] = (uint8_t)(i >> 16);
+    k[3] = (uint8_t)(i >> 8);
+    k[4] = (uint8_t)i;
+    size_t n = 5 + (i * 7) % 41;
+    for (size_t j = 5; j < n; j++)
+        k[j] = (uint8_t)(i * 31 + j);
+    return n;
+}
+
+static size_t make_value(uint32_t i, uint8_t *v)
+{
+    size_t n = i % 13;
+    for (size_t j = 0; j < n; j++)
+        v[j] = (uint8_t)(i + j);
+    return n;
+}
+
+#define PER_TYPE 6000u
+
+static void test_round_trip(void)
+{
+    mkroot();
+    char tmp[300], fin[300], err[256] = "";
+    snprintf(tmp, sizeof tmp, "%s/tmp/h.2026112703.0", root);
+    snprintf(fin, sizeof fin, "%s/h.2026112703.0", root);
+    struct td_gen_opts o = { 1000, 0, 0, 0 };
+    struct td_gen_build *b = td_gen_build_open(tmp, &o, err, sizeof err);
+    if (!b) {
+        TT_FAIL("open: %s", err);
+        return;
+    }
+    uint8_t k[64], v[16];
+    for (uint32_t t = 0; t < 4; t++)
+        for (uint32_t i = 0; i < PER_TYPE; i++) {
+            size_t kl = make_key(t, i, k), vl = make_value(i, v);
+            if (td_gen_build_put(b, k, kl, v, vl, err, sizeof err) != 0) {
+                TT_FAIL("put %u/%u: %s", t, i, err);
+                td_gen_build_abort(&b);
+                return;
+            }
+        }
+    CHECK_EQ(td_gen_build_stats(b)->entries, 4 * PER_TYPE);
+    CHECK_EQ(td_gen_build_stats(b)->batches, 4 * PER_TYPE / 1000);
+    CHECK(exists("%s/tmp/%s", "h.2026112703.0"));
+    CHECK(!exists("%s/%s", "h.2026112703.0"));
+    CHECK_EQ(td_gen_build_finish(&b, 1700000000, 1700003599, "tapdns test", fin, err, sizeof err), 0);
+    CHECK(b == NULL);
+    CHECK(!exists("%s/tmp/%s", "h.2026112703.0"));
+    CHECK(exists("%s/%s/CURRENT", "h.2026112703.0"));
+
+    /* Read back with plain LevelDB. */
+    leveldb_options_t *lo = leveldb_options_create();
+    char *lerr = NULL;
+    leveldb_t *db = leveldb_open(lo, fin, &lerr);
+    CHECK(db != NULL);
+    if (!db) {
+        TT_FAIL("leveldb_open: %s", lerr);
+        leveldb_free(lerr);
+        leveldb_options_destroy(lo);
+        return;
+    }
+    leveldb_readoptions_t *ro = leveldb_readoptions_create();
+    leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
+    leveldb_iter_seek_to_first(it);
+    uint32_t bad = 0, n = 0;
+    for (uint32_t t = 0; t < 4; t++)
+        for (uint32_t i = 0; i < PER_TYPE; i++, n++) {
+            if (!leveldb_iter_valid(it)) {
+                bad++;
+                break;
+            }
+            size_t kl = make_key(t, i, k), vl = make_value(i, v), gkl, gvl;
+            const char *gk = leveldb_iter_key(it, &gkl), *gv = leveldb_iter_value(it, &gvl);
+            if (gkl != kl || memcmp(gk, k, kl) != 0 || gvl != vl || memcmp(gv, v, vl) != 0)
+                bad++;
+            leveldb_iter_next(it);
+        }
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(n, 4 * PER_TYPE);
+    /* Metadata: source, time range, version; then the end. */
+    static const char src_key[] = "\xFDtapdns test";
+    static const struct {
+        const char *k, *v;
+        size_t kl, vl;
+    } meta[] = {
+        { src_key, "", sizeof src_key, 0 },                    /* with the NUL */
+        { "\xFE", "\x80\xE2\xCF\xAA\x06\x8F\xFE\xCF\xAA\x06", 1, 10 }, /* varints 1700000000, 1700003599 */
+        { "\xFF", "\x01", 1, 1 },
+    };
+    for (size_t m = 0; m < 3; m++) {
+        CHECK(leveldb_iter_valid(it));
+        if (!leveldb_iter_valid(it))
+            break;
+        size_t gkl, gvl;
+        const char *gk = leveldb_iter_key(it, &gkl), *gv = leveldb_iter_value(it, &gvl);
+        if (gkl != meta[m].kl || memcmp(gk, meta[m].k, gkl) != 0 || gvl != meta[m].vl ||
+            memcmp(gv, meta[m].v, gvl) != 0)
+            TT_FAIL("metadata entry %zu differs", m);
+        leveldb_iter_next(it);
+    }
+    CHECK(!leveldb_iter_valid(it));
+    leveldb_iter_destroy(it);
+    leveldb_readoptions_destroy(ro);
+    leveldb_close(db);
+    leveldb_options_destroy(lo);
+    rmroot();
+}
+
+static void test_refused(void)
+{
+    mkroot();
+    char tmp[300], err[256] = "";
+    snprintf(tmp, sizeof tmp, "%s/tmp/h.2026112703.0", root);
+    struct td_gen_build *b = td_gen_build_open(tmp, NULL, err, sizeof err);
+    if (!b) {
+        TT_FAIL("open: %s", err);
+        return;
+    }
+    static const struct {
+        const char *k;
+        size_t kl;
+        int rc;
+        const char *err;
+    } cases[] = {
+        { "\x01" "abc", 4, 0, NULL },
+        { "\x01" "abc", 4, -1, "key 1 out of order (equal to the previous key): input must be sorted and distinct" },
+        { "\x01" "ab", 3, -1, "key 1 out of order (below the previous key): input must be sorted and distinct" },
+        { "\x01" "abb", 4, -1, "key 1 out of order (below the previous key): input must be sorted and distinct" },
+        { "\x00" "zzz", 4, -1, "key 1 out of order (below the previous key): input must be sorted and distinct" },
+        { "", 0, -1, "empty key refused" },
+        { "\xFD", 1, -1, "key type 0xFD is reserved for metadata" },
+        { "\xFE" "a", 2, -1, "key type 0xFE is reserved for metadata" },
+        { "\xFF", 1, -1, "key type 0xFF is reserved for metadata" },
+        { "\x01" "abc\x00", 5, 0, NULL }, /* longer with the same prefix: greater */
+        { "\x01" "abd", 4, 0, NULL },
+        { "\x02", 1, 0, NULL },
+        { "\x02", 1, -1, "key 4 out of order (equal to the previous key): input must be sorted and distinct" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err[0] = 0;
+        int rc = td_gen_build_put(b, (const uint8_t *)cases[i].k, cases[i].kl, (const uint8_t *)"v", 1, err,
+                                  sizeof err);
+        if (rc != cases[i].rc)
+            TT_FAIL("case %zu: rc %d, expected %d (%s)", i, rc, cases[i].rc, err);
+        if (cases[i].err && strcmp(err, cases[i].err) != 0)
+            TT_FAIL("case %zu: err \"%s\", expected \"%s\"", i, err, cases[i].err);
+    }
+    CHECK_EQ(td_gen_build_stats(b)->entries, 4);
+    /* An existing directory is refused. */
+    struct td_gen_build *b2 = td_gen_build_open(tmp, NULL, err, sizeof err);
+    CHECK(b2 == NULL);
+    CHECK(strstr(err, "already exists") != NULL);
+    td_gen_build_abort(&b);
+    CHECK(b == NULL);
+    CHECK(!exists("%s/tmp/%s", "h.2026112703.0"));
+    /* Finish onto an existing non-empty final directory fails and leaves both. */
+    b = td_gen_build_open(tmp, NULL, err, sizeof err);
+    CHECK(b != NULL);
+    char fin[300], cmd[700];
+    snprintf(fin, sizeof fin, "%s/h.2026112703.0", root);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && touch %s/x", fin, fin);
+    CHECK_EQ(system(cmd), 0);
+    CHECK_EQ(td_gen_build_finish(&b, 1, 2, NULL, fin, err, sizeof err), -1);
+    CHECK(strstr(err, "rename") != NULL);
+    CHECK(exists("%s/tmp/%s/CURRENT", "h.2026112703.0"));
+    CHECK(exists("%s/%s/x", "h.2026112703.0"));
+    rmroot();
+}
+
+/* The child builds like tapdns-index does: a temporary generation, then rename, then
+ * FILESET. It is killed while putting entries. */
+static void child_build(unsigned n)
+{
+    char tmp[300], err[256];
+    snprintf(tmp, sizeof tmp, "%s/tmp/h.2026112704.0", root);
+    struct td_gen_build *b = td_gen_build_open(tmp, NULL, err, sizeof err);
+    if (!b)
+        _exit(3);
+    uint8_t k[64], v[16];
+    for (uint32_t i = 0; i < n; i++) {
+        size_t kl = make_key(1, i, k), vl = make_value(i, v);
+        if (td_gen_build_put(b, k, kl, v, vl, err, sizeof err) != 0)
+            _exit(4);
+    }
+    char fin[300];
+    snprintf(fin, sizeof fin, "%s/h.2026112704.0", root);
+    if (td_gen_build_finish(&b, 10, 20, NULL, fin, err, sizeof err) != 0)
+        _exit(5);
+    struct td_fileset fs;
+    if (td_fileset_load(root, &fs, err, sizeof err) != 0)
+        _exit(6);
+    struct td_fileset_gen g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.name, sizeof g.name, "h.2026112704.0");
+    g.tier = 'h';
+    g.min_time_first = 10;
+    g.max_time_last = 20;
+    if (td_fileset_put(&fs, &g, err, sizeof err) != 0 || td_fileset_store(root, &fs, err, sizeof err) != 0)
+        _exit(7);
+    _exit(0);
+}
+
+/* LevelDB's background thread does not survive fork(): the child is a fresh exec of this
+ * binary ("child ROOT N"). */
+static pid_t spawn_child(unsigned n)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char num[16];
+        snprintf(num, sizeof num, "%u", n);
+        execl("/proc/self/exe", "test_generation", "child", root, num, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[4096];
+    *len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_killed_build(void)
+{
+    static const unsigned delays_ms[] = { 0, 5, 30, 120 };
+    int saw_tmp = 0;
+    for (size_t d = 0; d < sizeof delays_ms / sizeof delays_ms[0]; d++) {
+        mkroot();
+        char err[256] = "", path[300], before[4096];
+        /* An existing FILESET with one generation (no directory needed for this test). */
+        struct td_fileset fs = { 0, 0, NULL };
+        struct td_fileset_gen g;
+        memset(&g, 0, sizeof g);
+        snprintf(g.name, sizeof g.name, "h.2026112703.0");
+        g.tier = 'h';
+        g.min_time_first = 1;
+        g.max_time_last = 2;
+        CHECK_EQ(td_fileset_put(&fs, &g, err, sizeof err), 0);
+        CHECK_EQ(td_fileset_store(root, &fs, err, sizeof err), 0);
+        td_fileset_free(&fs);
+        snprintf(path, sizeof path, "%s/FILESET", root);
+        size_t blen = 0, alen = 0;
+        char *bp = slurp(path, &blen);
+        CHECK(bp != NULL);
+        if (bp)
+            memcpy(before, bp, blen);
+        pid_t pid = spawn_child(50000000u); /* far more than it can write before the kill */
+        struct timespec ts = { 0, (long)delays_ms[d] * 1000000L };
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        char *ap = slurp(path, &alen);
+        CHECK(ap && alen == blen && memcmp(ap, before, blen) == 0);
+        CHECK(!exists("%s/%s", "h.2026112704.0"));
+        CHECK_EQ(td_fileset_load(root, &fs, err, sizeof err), 0);
+        CHECK_EQ(fs.n, 1);
+        /* The next build cleans up (the temporary directory, if the child got that far). */
+        int lk = td_fileset_lock(root, err, sizeof err);
+        CHECK(lk >= 0);
+        int removed = td_fileset_cleanup(root, &fs, err, sizeof err);
+        CHECK(removed == 0 || removed == 1);
+        saw_tmp += removed == 1;
+        CHECK(!exists("%s/tmp/%s", "h.2026112704.0"));
+        td_fileset_free(&fs);
+        if (lk >= 0)
+            close(lk);
+        pid = spawn_child(1000);
+        waitpid(pid, &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK(exists("%s/%s/CURRENT", "h.2026112704.0"));
+        CHECK_EQ(td_fileset_load(root, &fs, err, sizeof err), 0);
+        CHECK_EQ(fs.n, 2);
+        CHECK_EQ(td_fileset_find(&fs, "h.2026112704.0"), 1);
+        td_fileset_free(&fs);
+        rmroot();
+    }
+    CHECK(saw_tmp >= 1); /* at least one kill landed mid-build */
+}
+
+static void test_cleanup_unlisted(void)
+{
+    mkroot();
+    char err[256] = "", cmd[700];
+    /* Listed h.1.0 stays; unlisted h.1.1 (died after rename), tmp content, and non-generation
+     * names (FILESET, index.lock, "notes") are handled as documented. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir h.1.0 h.1.1 notes tmp/h.2.0 tmp/spill && touch h.1.0/x h.1.1/x tmp/spill/run tmp/f", root);
+    CHECK_EQ(system(cmd), 0);
+    struct td_fileset fs = { 0, 0, NULL };
+    struct td_fileset_gen g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.name, sizeof g.name, "h.1.0");
+    g.tier = 'h';
+    CHECK_EQ(td_fileset_put(&fs, &g, err, sizeof err), 0);
+    int lk = td_fileset_lock(root, err, sizeof err);
+    CHECK(lk >= 0);
+    /* A second lock (another open file description) is refused while held. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        char e2[256];
+        _exit(td_fileset_lock(root, e2, sizeof e2) < 0 && strstr(e2, "held by another process") ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ(td_fileset_cleanup(root, &fs, err, sizeof err), 4); /* tmp/h.2.0, tmp/spill, tmp/f, h.1.1 */
+    CHECK(exists("%s/%s/x", "h.1.0"));
+    CHECK(!exists("%s/%s", "h.1.1"));
+    CHECK(exists("%s/%s", "notes"));
+    CHECK(exists("%s/%s", "tmp"));
+    CHECK(!exists("%s/tmp/%s", "spill"));
+    td_fileset_free(&fs);
+    close(lk);
+    rmroot();
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && !strcmp(argv[1], "child")) {
+        snprintf(root, sizeof root, "%s", argv[2]);
+        child_build((unsigned)strtoul(argv[3], NULL, 10));
+    }
+    TT_RUN(test_round_trip);
+    TT_RUN(test_refused);
+    TT_RUN(test_killed_build);
+    TT_RUN(test_cleanup_unlisted);
+    return tt_finish();
+}
