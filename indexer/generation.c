@@ -1,6 +1,7 @@
 /* generation.c: see generation.h. */
 #include "generation.h"
 #include "errf.h"
+#include "keys.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,20 +23,10 @@ struct td_gen_build {
     size_t batch_entries, in_batch;
     uint8_t *prev;            /* previous key (copy) */
     size_t prev_len, prev_cap;
+    uint8_t used[256];        /* type bytes seen: one VERSION entry each */
     struct td_gen_stats st;
     char dir[PATH_MAX];
 };
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
 
 static void destroy(struct td_gen_build *b)
 {
@@ -154,6 +145,7 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
     }
     memcpy(b->prev, key, klen);
     b->prev_len = klen;
+    b->used[key[0]] = 1;
     leveldb_writebatch_put(b->batch, (const char *)key, klen, (const char *)value, vlen);
     b->st.entries++;
     b->st.key_bytes += klen;
@@ -243,12 +235,14 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
         leveldb_writebatch_put(b->batch, (const char *)key, n + 2, "", 0);
     }
     key[0] = TD_GEN_KEY_TIME_RANGE;
-    size_t vn = put_varint(val, min_time_first);
-    vn += put_varint(val + vn, max_time_last);
+    size_t vn = td_index_time_range_encode(min_time_first, max_time_last, val);
     leveldb_writebatch_put(b->batch, (const char *)key, 1, (const char *)val, vn);
-    key[0] = TD_GEN_KEY_VERSION;
-    vn = put_varint(val, TD_GEN_VERSION);
-    leveldb_writebatch_put(b->batch, (const char *)key, 1, (const char *)val, vn);
+    for (unsigned tb = 0; tb < TD_GEN_KEY_SOURCE; tb++) {
+        if (!b->used[tb])
+            continue;
+        vn = td_index_version_entry((uint8_t)tb, key, val);
+        leveldb_writebatch_put(b->batch, (const char *)key, 2, (const char *)val, vn);
+    }
     b->in_batch = 1;
     if (flush_batch(b, err, errlen) != 0)
         goto out;

@@ -3,8 +3,8 @@
  *
  * Life of a build: td_gen_build_open(TMPDIR) creates a fresh LevelDB in TMPDIR (it must not
  * exist); td_gen_build_put() appends entries (WriteBatches of opts.batch_entries, sync off);
- * td_gen_build_finish() writes the metadata entries (0xFD source, 0xFE time range, 0xFF
- * version), compacts everything once, closes, fsyncs every file and TMPDIR, then renames
+ * td_gen_build_finish() writes the metadata entries (KEYS.md: 0xFE time range; 0xFF + type
+ * byte -> version, one per type byte used; and 0xFD source NUL -> empty), compacts everything once, closes, fsyncs every file and TMPDIR, then renames
  * TMPDIR to FINALDIR (same file system) and fsyncs both parents. So FINALDIR either does not
  * exist or holds a complete generation; a crash leaves at most TMPDIR. After finish, nothing
  * opens the generation for writing again.
@@ -30,8 +30,7 @@
 /* Metadata key type bytes (after all data key types, so they sort last). */
 #define TD_GEN_KEY_SOURCE 0xFD     /* 0xFD, source text, 0x00 -> empty value */
 #define TD_GEN_KEY_TIME_RANGE 0xFE /* 0xFE -> varint min time_first, varint max time_last */
-#define TD_GEN_KEY_VERSION 0xFF    /* 0xFF -> varint TD_GEN_VERSION */
-#define TD_GEN_VERSION 1
+#define TD_GEN_KEY_VERSION 0xFF    /* 0xFF, type byte -> varint TD_INDEX_SCHEMA_VERSION */
 
 #define TD_GEN_BLOCK_SIZE (16u << 10)
 #define TD_GEN_WRITE_BUFFER (64u << 20)

@@ -133,9 +133,12 @@ static void test_round_trip(void)
     } meta[] = {
         { src_key, "", sizeof src_key, 0 },                    /* with the NUL */
         { "\xFE", "\x80\xE2\xCF\xAA\x06\x8F\xFE\xCF\xAA\x06", 1, 10 }, /* varints 1700000000, 1700003599 */
-        { "\xFF", "\x01", 1, 1 },
+        { "\xFF\x00", "\x01", 2, 1 }, /* one VERSION per type byte used */
+        { "\xFF\x01", "\x01", 2, 1 },
+        { "\xFF\x02", "\x01", 2, 1 },
+        { "\xFF\x03", "\x01", 2, 1 },
     };
-    for (size_t m = 0; m < 3; m++) {
+    for (size_t m = 0; m < sizeof meta / sizeof meta[0]; m++) {
         CHECK(leveldb_iter_valid(it));
         if (!leveldb_iter_valid(it))
             break;
