@@ -1,4 +1,4 @@
-/* config_keys.c: see config_keys.h. Sections: [sensor] capture policy, [spool] spool files, [batch] tapdns-batch. */
+/* config_keys.c: see config_keys.h. Sections: [sensor] capture policy, [spool] spool files, [batch] tapdns-batch, [index] tapdns-index. */
 #include "config_keys.h"
 #include <stddef.h>
 
@@ -24,5 +24,7 @@ const char *const td_config_known_keys[] = {
     "batch.mem_cap",
     "batch.max_facts",
     "batch.max_ttl",
+    "index.db",
+    "index.mem_cap",
     NULL,
 };
