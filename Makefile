@@ -120,10 +120,14 @@ clean:
 # The main job on the embedded sample (README's first command).
 .PHONY: demo
 demo: $(PROGRAMS)
-	rm -rf $(BUILD)/demo && mkdir -p $(BUILD)/demo/spool $(BUILD)/demo/obs $(BUILD)/demo/state
+	rm -rf $(BUILD)/demo && mkdir -p $(BUILD)/demo/spool $(BUILD)/demo/obs $(BUILD)/demo/state $(BUILD)/demo/index
 	$(BUILD)/bin/tapdns-spool import-pcap --sensor demo --out $(BUILD)/demo/spool tests/data/sample.pcap
 	$(BUILD)/bin/tapdns-spool stats $(BUILD)/demo/spool/*.tds.zst
 	$(BUILD)/bin/tapdns-batch --spool $(BUILD)/demo/spool --out $(BUILD)/demo/obs --state $(BUILD)/demo/state \
 	    --root-hints tests/world/root.hints
+	for f in $(BUILD)/demo/obs/*.obs.zst; do \
+	    $(BUILD)/bin/tapdns-index build -q --db $(BUILD)/demo/index --hour $$(basename $$f | cut -c1-10) $$f || exit 1; \
+	done
+	$(BUILD)/bin/tapdns-index info --db $(BUILD)/demo/index
 	@echo "== some observations ($(BUILD)/bin/tapdns-batch cat $(BUILD)/demo/obs/*.obs.zst):"
 	@$(BUILD)/bin/tapdns-batch cat $(BUILD)/demo/obs/*.obs.zst | grep -E '"rrname":"(www|mail|alias)[.]' | head -5
