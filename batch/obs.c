@@ -18,6 +18,7 @@
 #include "errf.h"
 #include "byteorder.h"
 #include "reason.h"
+#include "varint.h"
 
 #define OBS_MAGIC "TDOBS001"
 #define DIS_MAGIC "TDDIS001"
@@ -31,55 +32,6 @@
 #define OBS_ENTRY_MAX (4 + TD_OBS_KEY_MAX + 20 + 3)
 
 /* ---------- little helpers ---------- */
-
-/* protobuf base-128 varint; returns octets written (at most 10) */
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-/* Reads a minimal varint of at most max (< 2^64) from p[*off..len). 0 or -1 (truncated,
- * overflow, or a redundant zero high group, which would give one value two keys). */
-static int get_varint(const uint8_t *p, size_t len, size_t *off, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t o = *off;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (o >= len)
-            return -1;
-        uint8_t b = p[o++];
-        uint64_t part = (uint64_t)(b & 0x7f);
-        if (shift == 63 && part > 1)
-            return -1;
-        v |= part << shift;
-        if (!(b & 0x80)) {
-            if (b == 0 && shift > 0)
-                return -1;
-            if (v > max)
-                return -1;
-            *out = v;
-            *off = o;
-            return 0;
-        }
-    }
-    return -1;
-}
 
 /* ---------- keys ---------- */
 
@@ -129,9 +81,9 @@ size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *
     if ((size_t)s->first + s->count > buf->nrdata || buf->nrdata > TD_RRSET_RDATA_MAX)
         return 0;
     size_t o = put_rev_name(s->owner, s->owner_len, out, cap);
-    if (o == 0 || cap - o < varint_len(s->type))
+    if (o == 0 || cap - o < td_varint_len(s->type))
         return 0;
-    o += put_varint(out + o, s->type);
+    o += td_varint_put(out + o, s->type);
     size_t z = put_rev_name(zone, zone_len, out + o, cap - o);
     if (z == 0)
         return 0;
@@ -142,9 +94,9 @@ size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *
         if ((size_t)ref->off + ref->len > buf->arena_len || buf->arena_len > TD_RRSET_ARENA)
             return 0;
         const uint8_t *rd = td_rrset_rdata(buf, s, i, &rl);
-        if (cap - o < varint_len(rl) || cap - o - varint_len(rl) < rl)
+        if (cap - o < td_varint_len(rl) || cap - o - td_varint_len(rl) < rl)
             return 0;
-        o += put_varint(out + o, rl);
+        o += td_varint_put(out + o, rl);
         memcpy(out + o, rd, rl);
         o += rl;
     }
@@ -190,7 +142,7 @@ int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k)
         return -1;
     if (get_rev_name(key, len, &o, k->owner, &k->owner_len) != 0)
         return -1;
-    if (get_varint(key, len, &o, 0xffff, &v) != 0)
+    if (td_varint_get(key, len, &o, 0xffff, &v) != 0)
         return -1;
     k->rrtype = (uint16_t)v;
     if (get_rev_name(key, len, &o, k->bailiwick, &k->bailiwick_len) != 0)
@@ -199,7 +151,7 @@ int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k)
     while (o < len) {
         if (k->nrdata >= TD_RRSET_RDATA_MAX)
             return -1;
-        if (get_varint(key, len, &o, 0xffff, &v) != 0 || v > len - o)
+        if (td_varint_get(key, len, &o, 0xffff, &v) != 0 || v > len - o)
             return -1;
         k->rdata[k->nrdata] = key + o;
         k->rdlen[k->nrdata] = (uint16_t)v;
@@ -385,9 +337,9 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
     o += 4;
     memcpy(p + o, key, klen);
     o += klen;
-    o += put_varint(p + o, v->count);
-    o += put_varint(p + o, v->time_first);
-    o += put_varint(p + o, v->time_last);
+    o += td_varint_put(p + o, v->count);
+    o += td_varint_put(p + o, v->time_first);
+    o += td_varint_put(p + o, v->time_last);
     if (w->is_discard) {
         p[o++] = v->reason;
         td_put_le16(p + o, v->rule);
@@ -750,8 +702,8 @@ int td_obs_read(struct td_obs_reader *r, const uint8_t **key, size_t *klen, stru
         return ENTRY_FAIL("key not above the previous one");
     size_t e = o + 4 + kl;
     uint64_t cnt, tf, tl;
-    if (get_varint(p, len, &e, UINT64_MAX, &cnt) != 0 || get_varint(p, len, &e, UINT32_MAX, &tf) != 0 ||
-        get_varint(p, len, &e, UINT32_MAX, &tl) != 0)
+    if (td_varint_get(p, len, &e, UINT64_MAX, &cnt) != 0 || td_varint_get(p, len, &e, UINT32_MAX, &tf) != 0 ||
+        td_varint_get(p, len, &e, UINT32_MAX, &tl) != 0)
         return ENTRY_FAIL("bad value varint");
     if (tf > tl)
         return ENTRY_FAIL("time_first after time_last");

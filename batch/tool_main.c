@@ -31,16 +31,8 @@ static int parse(const char *synopsis, const struct td_option *opts, int argc, c
                  struct td_config **cfg)
 {
     char err[512];
-    const char *config_path = td_cli_find_value(opts, "config", argc, argv);
-    if (config_path) {
-        *cfg = td_config_load(config_path, err, sizeof err);
-        if (!*cfg || td_config_check_known(*cfg, td_config_known_keys, err, sizeof err) != 0 ||
-            td_cli_apply_config(opts, *cfg, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            return -1;
-        }
-    }
-    enum td_cli_res r = td_cli_parse(prog, synopsis, opts, argc, argv, first, stdout, err, sizeof err);
+    enum td_cli_res r = td_cli_parse_with_config(prog, synopsis, opts, argc, argv, first, td_config_known_keys,
+                                                 cfg, stdout, err, sizeof err);
     if (r == TD_CLI_HELP)
         return 1;
     if (r == TD_CLI_ERROR) {

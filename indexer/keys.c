@@ -7,48 +7,7 @@
 #include "byteorder.h"
 #include "dns_wire.h"
 #include "errf.h"
-
-/* ---------- varints (protobuf base-128, minimal) ---------- */
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-/* Reads a varint at *off (below len), at most max; refuses truncation, overflow and
- * non-minimal encodings. */
-static int get_varint(const uint8_t *p, size_t len, size_t *off, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    unsigned shift = 0;
-    size_t o = *off;
-    for (;;) {
-        if (o >= len || shift > 63)
-            return -1;
-        uint8_t b = p[o++];
-        uint64_t part = (uint64_t)(b & 0x7f);
-        if (shift == 63 && part > 1)
-            return -1;
-        v |= part << shift;
-        if (!(b & 0x80)) {
-            if (b == 0 && shift > 0)
-                return -1;
-            break;
-        }
-        shift += 7;
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    *off = o;
-    return 0;
-}
+#include "varint.h"
 
 /* ---------- names ---------- */
 
@@ -200,9 +159,9 @@ static int first_name(uint16_t rrtype, const uint8_t *rd, size_t len, size_t *of
 
 size_t td_index_value_encode(const struct td_obs_value *v, uint8_t out[TD_INDEX_VALUE_MAX])
 {
-    size_t n = put_varint(out, v->time_first);
-    n += put_varint(out + n, v->time_last);
-    n += put_varint(out + n, v->count);
+    size_t n = td_varint_put(out, v->time_first);
+    n += td_varint_put(out + n, v->time_last);
+    n += td_varint_put(out + n, v->count);
     return n;
 }
 
@@ -210,8 +169,8 @@ int td_index_value_decode(const uint8_t *p, size_t len, struct td_obs_value *v)
 {
     size_t o = 0;
     uint64_t tf, tl, c;
-    if (!p || get_varint(p, len, &o, UINT32_MAX, &tf) != 0 || get_varint(p, len, &o, UINT32_MAX, &tl) != 0 ||
-        get_varint(p, len, &o, UINT64_MAX, &c) != 0 || o != len || tf > tl)
+    if (!p || td_varint_get(p, len, &o, UINT32_MAX, &tf) != 0 || td_varint_get(p, len, &o, UINT32_MAX, &tl) != 0 ||
+        td_varint_get(p, len, &o, UINT64_MAX, &c) != 0 || o != len || tf > tl)
         return -1;
     v->time_first = (uint32_t)tf;
     v->time_last = (uint32_t)tl;
@@ -235,15 +194,15 @@ size_t td_index_value_merge(const uint8_t *a, size_t alen, const uint8_t *b, siz
 
 size_t td_index_time_range_encode(uint32_t min_tf, uint32_t max_tl, uint8_t out[TD_INDEX_VALUE_MAX])
 {
-    size_t n = put_varint(out, min_tf);
-    return n + put_varint(out + n, max_tl);
+    size_t n = td_varint_put(out, min_tf);
+    return n + td_varint_put(out + n, max_tl);
 }
 
 int td_index_time_range_decode(const uint8_t *p, size_t len, uint32_t *min_tf, uint32_t *max_tl)
 {
     size_t o = 0;
     uint64_t a, b;
-    if (!p || get_varint(p, len, &o, UINT32_MAX, &a) != 0 || get_varint(p, len, &o, UINT32_MAX, &b) != 0 ||
+    if (!p || td_varint_get(p, len, &o, UINT32_MAX, &a) != 0 || td_varint_get(p, len, &o, UINT32_MAX, &b) != 0 ||
         o != len)
         return -1;
     *min_tf = (uint32_t)a;
@@ -255,13 +214,13 @@ size_t td_index_version_entry(uint8_t tb, uint8_t key[2], uint8_t val[TD_INDEX_V
 {
     key[0] = TD_IK_VERSION;
     key[1] = tb;
-    return put_varint(val, TD_INDEX_SCHEMA_VERSION);
+    return td_varint_put(val, TD_INDEX_SCHEMA_VERSION);
 }
 
 int td_index_version_decode(const uint8_t *p, size_t len, uint64_t *version)
 {
     size_t o = 0;
-    if (!p || get_varint(p, len, &o, UINT64_MAX, version) != 0 || o != len)
+    if (!p || td_varint_get(p, len, &o, UINT64_MAX, version) != 0 || o != len)
         return -1;
     return 0;
 }
@@ -298,7 +257,7 @@ int td_index_entries(const uint8_t *obs_key, size_t klen, const struct td_obs_va
         return rc;
 
     uint8_t tvar[3];
-    size_t tvar_len = put_varint(tvar, t);
+    size_t tvar_len = td_varint_put(tvar, t);
     unsigned soff = td_index_slice_offset(t);
 
     for (size_t i = 0; i < k.nrdata; i++) {
@@ -418,7 +377,7 @@ int td_index_rdata_decode(const uint8_t *key, size_t len, struct td_index_rdata_
     if (tl > body - 1)
         return -1;
     size_t o = 1 + tl;
-    if (get_varint(key, body, &o, 0xffff, &t) != 0)
+    if (td_varint_get(key, body, &o, 0xffff, &t) != 0)
         return -1;
     size_t n = name_len(key + o, body - o);
     if (n == 0)
@@ -508,7 +467,7 @@ int td_index_range_rrset(struct td_index_range *r, const uint8_t *owner, size_t 
     name_reverse(name, owner_len, r->start + 1);
     r->start_len = 1 + owner_len;
     if (rrtype >= 0)
-        r->start_len += put_varint(r->start + r->start_len, (uint16_t)rrtype);
+        r->start_len += td_varint_put(r->start + r->start_len, (uint16_t)rrtype);
     if (bw) {
         if (name_in(bw, bw_len, name) != 0) {
             td_errf(err, errlen, "index range: malformed bailiwick");
@@ -578,7 +537,7 @@ int td_index_range_rdata_name(struct td_index_range *r, const uint8_t *name, siz
     memcpy(r->start + 1, n, nlen);
     r->start_len = 1 + nlen;
     if (rrtype >= 0 && rdata_is_one_name((uint16_t)rrtype))
-        r->start_len += put_varint(r->start + r->start_len, (uint16_t)rrtype);
+        r->start_len += td_varint_put(r->start + r->start_len, (uint16_t)rrtype);
     prefix_end(r);
     return TD_IR_CHECK_TYPE | TD_IR_CHECK_RDATA;
 }

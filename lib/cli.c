@@ -460,3 +460,20 @@ const char *td_cli_find_value(const struct td_option *opts, const char *name, in
     }
     return found;
 }
+
+enum td_cli_res td_cli_parse_with_config(const char *prog, const char *synopsis, const struct td_option *opts,
+                                         int argc, char **argv, int *first_arg, const char *const *known,
+                                         struct td_config **cfg, FILE *out, char *err, size_t errlen)
+{
+    *cfg = NULL;
+    const char *path = td_cli_find_value(opts, "config", argc, argv);
+    if (path) {
+        *cfg = td_config_load(path, err, errlen);
+        if (!*cfg)
+            return TD_CLI_ERROR;
+        if ((known && td_config_check_known(*cfg, known, err, errlen) != 0) ||
+            td_cli_apply_config(opts, *cfg, err, errlen) != 0)
+            return TD_CLI_ERROR;
+    }
+    return td_cli_parse(prog, synopsis, opts, argc, argv, first_arg, out, err, errlen);
+}

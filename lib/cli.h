@@ -52,6 +52,14 @@ void td_cli_usage(FILE *out, const char *prog, const char *synopsis, const struc
 /* Value of option `name` (long name) as given in argv ("--name V", "--name=V", "-x V", "-xV"
  * with x its short name), before full parsing; the last occurrence wins; NULL if absent. */
 const char *td_cli_find_value(const struct td_option *opts, const char *name, int argc, char **argv);
+/* The common start of a program: when argv names a config file (option "config"), loads it,
+ * checks its keys against `known` (NULL-terminated; NULL skips the check), applies it to the
+ * table, then parses argv like td_cli_parse. *cfg receives the loaded config or NULL; the
+ * caller frees it with td_config_free after the last use of string targets (they may point
+ * into it). A config error is TD_CLI_ERROR with err set. */
+enum td_cli_res td_cli_parse_with_config(const char *prog, const char *synopsis, const struct td_option *opts,
+                                         int argc, char **argv, int *first_arg, const char *const *known,
+                                         struct td_config **cfg, FILE *out, char *err, size_t errlen);
 /* Fills targets of options that name a config key present in c; -1 with err on a bad value. */
 int td_cli_apply_config(const struct td_option *opts, const struct td_config *c, char *err, size_t errlen);
 

@@ -92,18 +92,8 @@ int tool_import_pcap(int argc, char **argv)
     char err[512];
     struct td_config *cfg = NULL;
 
-    /* The config file, if any, is applied first so the command line overrides it. */
-    config_path = td_cli_find_value(opts, "config", argc, argv);
-    if (config_path) {
-        cfg = td_config_load(config_path, err, sizeof err);
-        if (!cfg || td_config_check_known(cfg, td_config_known_keys, err, sizeof err) != 0 ||
-            td_cli_apply_config(opts, cfg, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            td_config_free(&cfg);
-            return 2;
-        }
-    }
-    int pr = tool_parse(prog, synopsis, opts, argc, argv, &first, 1);
+    /* the config file, if any, first: the command line overrides it */
+    int pr = tool_parse(prog, synopsis, opts, argc, argv, &first, 1, &cfg);
     if (pr != 0) {
         td_config_free(&cfg);
         return pr < 0 ? 2 : 0;

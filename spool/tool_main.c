@@ -1,5 +1,6 @@
 /* tapdns-spool: import captures into spool files and inspect them. */
 #include "cli.h"
+#include "config_keys.h"
 #include "tool.h"
 #include <stdio.h>
 #include <string.h>
@@ -25,10 +26,12 @@ static void usage(FILE *out)
 }
 
 int tool_parse(const char *prog, const char *synopsis, const struct td_option *opts,
-               int argc, char **argv, int *first, int need_args)
+               int argc, char **argv, int *first, int need_args, struct td_config **cfg)
 {
-    char err[256];
-    enum td_cli_res r = td_cli_parse(prog, synopsis, opts, argc, argv, first, stdout, err, sizeof err);
+    char err[512];
+    enum td_cli_res r = cfg ? td_cli_parse_with_config(prog, synopsis, opts, argc, argv, first, td_config_known_keys,
+                                                       cfg, stdout, err, sizeof err)
+                            : td_cli_parse(prog, synopsis, opts, argc, argv, first, stdout, err, sizeof err);
     if (r == TD_CLI_HELP)
         return 1;
     if (r == TD_CLI_ERROR) {

@@ -12,7 +12,7 @@ int tool_cat(int argc, char **argv)
 {
     const struct td_option opts[] = { { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 } };
     int first, rc = 0;
-    int pr = tool_parse("tapdns-spool cat", "FILE...", opts, argc, argv, &first, 1);
+    int pr = tool_parse("tapdns-spool cat", "FILE...", opts, argc, argv, &first, 1, NULL);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     struct td_json j;
@@ -98,7 +98,7 @@ int tool_verify(int argc, char **argv)
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
     int first, rc = 0;
-    int pr = tool_parse("tapdns-spool verify", "[--quiet] FILE...", opts, argc, argv, &first, 1);
+    int pr = tool_parse("tapdns-spool verify", "[--quiet] FILE...", opts, argc, argv, &first, 1, NULL);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     for (int i = first; i < argc; i++) {
@@ -119,7 +119,7 @@ int tool_stats(int argc, char **argv)
 {
     const struct td_option opts[] = { { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 } };
     int first, rc = 0;
-    int pr = tool_parse("tapdns-spool stats", "FILE...", opts, argc, argv, &first, 1);
+    int pr = tool_parse("tapdns-spool stats", "FILE...", opts, argc, argv, &first, 1, NULL);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     struct file_summary tot;

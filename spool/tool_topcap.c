@@ -53,7 +53,7 @@ int tool_to_pcap(int argc, char **argv)
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
     int first, rc = 0;
-    int pr = tool_parse("tapdns-spool to-pcap", "--out FILE SPOOLFILE...", opts, argc, argv, &first, 1);
+    int pr = tool_parse("tapdns-spool to-pcap", "--out FILE SPOOLFILE...", opts, argc, argv, &first, 1, NULL);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     pcap_t *p = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535 + 128, PCAP_TSTAMP_PRECISION_NANO);
