@@ -7,6 +7,7 @@
  * root server (192.0.2.1, the root hints) gives once per zone; then answers from those servers
  * for names in their zones (1-4 A records, with NS + glue in authority/additional), Zipf-like
  * repetition so dedupe merges. Each run is a fresh process (peak memory is its own). */
+#include "dns_wire.h"
 #include "driver.h"
 #include "spool.h"
 #include <stdio.h>
@@ -31,19 +32,11 @@ static uint32_t rnd(void)
     return (uint32_t)rng;
 }
 
+/* text -> wire with the library's parser ("" is the root); names here are always valid */
 static size_t put_name(uint8_t *p, const char *name)
 {
-    size_t n = 0;
-    while (*name) {
-        const char *dot = strchr(name, '.');
-        size_t l = dot ? (size_t)(dot - name) : strlen(name);
-        p[n++] = (uint8_t)l;
-        memcpy(p + n, name, l);
-        n += l;
-        name += l + (dot ? 1 : 0);
-    }
-    p[n++] = 0;
-    return n;
+    int n = td_dns_name_from_text(*name ? name : ".", p, TD_DNS_NAME_MAX);
+    return n > 0 ? (size_t)n : 0;
 }
 
 static size_t put_rr(uint8_t *m, size_t n, const char *owner, uint16_t type, const uint8_t *rd, size_t rdl)

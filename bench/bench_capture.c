@@ -66,19 +66,11 @@ static uint32_t rnd(void)
     return (uint32_t)rng;
 }
 
+/* text -> wire with the library's parser ("" is the root); names here are always valid */
 static size_t put_name(uint8_t *p, const char *name)
 {
-    size_t n = 0;
-    while (*name) {
-        const char *dot = strchr(name, '.');
-        size_t l = dot ? (size_t)(dot - name) : strlen(name);
-        p[n++] = (uint8_t)l;
-        memcpy(p + n, name, l);
-        n += l;
-        name += l + (dot ? 1 : 0);
-    }
-    p[n++] = 0;
-    return n;
+    int n = td_dns_name_from_text(*name ? name : ".", p, TD_DNS_NAME_MAX);
+    return n > 0 ? (size_t)n : 0;
 }
 
 /* A response: question, `an` A/AAAA answers (pointer to the qname), one NS in authority. */

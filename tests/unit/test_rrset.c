@@ -1,6 +1,7 @@
 /* Tests for batch/rrset.c: grouping, canonical rdata (lowercased, decompressed, sorted,
  * unique), min TTL, left-out types, limits, malformed messages (same reason as
  * td_dns_validate), truncation at every octet, order independence. */
+#include "dns_wire.h"
 #include "rrset.h"
 #include "byteorder.h"
 #include "pcapgen.h"
@@ -22,19 +23,11 @@ struct mb {
     int bad;
 };
 
-static size_t put_name(uint8_t *out, const char *text)
+/* text -> wire with the library's parser ("" is the root); names here are always valid */
+static size_t put_name(uint8_t *p, const char *name)
 {
-    size_t n = 0;
-    while (*text) {
-        const char *dot = strchr(text, '.');
-        size_t l = dot ? (size_t)(dot - text) : strlen(text);
-        out[n++] = (uint8_t)l;
-        memcpy(out + n, text, l);
-        n += l;
-        text += l + (dot ? 1 : 0);
-    }
-    out[n++] = 0;
-    return n;
+    int n = td_dns_name_from_text(*name ? name : ".", p, TD_DNS_NAME_MAX);
+    return n > 0 ? (size_t)n : 0;
 }
 
 static void mb_init(struct mb *m, const char *qname, uint16_t qtype, uint16_t flags)
