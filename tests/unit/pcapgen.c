@@ -246,6 +246,11 @@ struct pg_pcap {
 
 struct pg_pcap *pg_pcap_open(const char *path, int nanosecond)
 {
+    return pg_pcap_open_link(path, nanosecond, 1);
+}
+
+struct pg_pcap *pg_pcap_open_link(const char *path, int nanosecond, uint32_t linktype)
+{
     struct pg_pcap *w = calloc(1, sizeof *w);
     uint32_t hdr[6];
     if (!w)
@@ -263,7 +268,7 @@ struct pg_pcap *pg_pcap_open(const char *path, int nanosecond)
     hdr[2] = 0;                                     /* thiszone */
     hdr[3] = 0;                                     /* sigfigs */
     hdr[4] = 262144;                                /* snaplen */
-    hdr[5] = 1;                                     /* LINKTYPE_ETHERNET */
+    hdr[5] = linktype;                              /* LINKTYPE_* */
     if (fwrite(hdr, sizeof hdr, 1, w->f) != 1) {
         fclose(w->f);
         free(w);

@@ -33,6 +33,8 @@ int pg_build_fragments(const struct pg_pkt *p, size_t frag_payload, uint8_t fram
 /* pcap writer (classic pcap, microsecond or nanosecond timestamps, LINKTYPE_ETHERNET). */
 struct pg_pcap;
 struct pg_pcap *pg_pcap_open(const char *path, int nanosecond);
+/* The same with another link type (frames are then written as given, e.g. raw IP). */
+struct pg_pcap *pg_pcap_open_link(const char *path, int nanosecond, uint32_t linktype);
 void pg_pcap_write(struct pg_pcap *w, uint64_t ts_ns, const uint8_t *frame, size_t len);
 void pg_pcap_close(struct pg_pcap *w);
 

@@ -116,6 +116,45 @@ static void send_pkt(uint64_t ts, const struct pg_pkt *p)
     feed(ts, frame, n);
 }
 
+/* The frames of a scenario again under other link types (raw IP, Linux SLL, SLL2), for the
+ * crafted pcaps that check import-pcap's link-layer handling. */
+static void write_link_variants(const char *scenario, const uint64_t *ts, uint8_t frames[][2048],
+                                const size_t *lens, int n)
+{
+    const char *dir = getenv("TD_WRITE_CRAFTED");
+    if (!dir)
+        return;
+    static const struct { const char *suffix; uint32_t link; size_t hdr; } v[] = {
+        { "raw", 101, 0 }, { "sll", 113, 16 }, { "sll2", 276, 20 },
+    };
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s_%s.pcap", dir, scenario, v[k].suffix);
+        struct pg_pcap *w = pg_pcap_open_link(path, 0, v[k].link);
+        for (int i = 0; i < n; i++) {
+            uint8_t out[2048 + 32];
+            size_t iplen = lens[i] - 14; /* drop the Ethernet header */
+            memset(out, 0, v[k].hdr);
+            const uint8_t *et = frames[i] + 12;
+            if (v[k].link == 113) {      /* packet type, ARPHRD_ETHER, addr len 6, addr, protocol */
+                out[3] = 1;
+                out[5] = 6;
+                memcpy(out + 6, frames[i] + 6, 6);
+                memcpy(out + 14, et, 2);
+            } else if (v[k].link == 276) { /* protocol, reserved, ifindex, ARPHRD, type, len, addr */
+                memcpy(out, et, 2);
+                out[7] = 2;
+                out[9] = 1;
+                out[11] = 6;
+                memcpy(out + 12, frames[i] + 6, 6);
+            }
+            memcpy(out + v[k].hdr, frames[i] + 14, iplen);
+            pg_pcap_write(w, ts[i], out, v[k].hdr + iplen);
+        }
+        pg_pcap_close(w);
+    }
+}
+
 static void test_matched_udp4(void)
 {
     start("matched_udp4", NULL);
@@ -125,6 +164,12 @@ static void test_matched_udp4(void)
     send_pkt(T0, &q);
     send_pkt(T0 + 5 * MS, &r);
     stop();
+    {
+        static uint8_t fr[2][2048];
+        size_t fl[2] = { pg_build(&q, fr[0], sizeof fr[0]), pg_build(&r, fr[1], sizeof fr[1]) };
+        const uint64_t ft[2] = { T0, T0 + 5 * MS };
+        write_link_variants("matched_udp4", ft, fr, fl, 2);
+    }
     CHECK_EQ(G.n, 1);
     struct td_record *x = &G.rec[0];
     CHECK_EQ(x->type, TD_REC_MATCHED);
