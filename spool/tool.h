@@ -7,6 +7,7 @@ int tool_cat(int argc, char **argv);
 int tool_verify(int argc, char **argv);
 int tool_stats(int argc, char **argv);
 int tool_to_pcap(int argc, char **argv);
+int tool_recover(int argc, char **argv);
 /* Parses options for a subcommand (and, when cfg is not NULL, the config file its --config
  * names: *cfg receives it, to free after use); prints errors/usage. Returns -1 (exit 2), 1
  * (help printed, exit 0) or 0 with *first set to the first positional argument. */

@@ -15,6 +15,7 @@ static const struct {
     { "verify", tool_verify, "check spool files (exit 0 all good, 1 any bad)" },
     { "stats", tool_stats, "summarise spool files" },
     { "to-pcap", tool_to_pcap, "write the records of spool files back as a pcap file" },
+    { "recover", tool_recover, "turn .open files left by a crashed writer into closed files" },
 };
 
 static void usage(FILE *out)

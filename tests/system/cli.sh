@@ -20,7 +20,7 @@ expect() { # name, wanted status, wanted text in output (grep -E), command...
 
 expect "no command" 2 "^usage: tapdns-spool COMMAND" "$BIN/tapdns-spool"
 expect "--help" 0 "import-pcap +read pcap" "$BIN/tapdns-spool" --help
-for c in import-pcap cat verify stats to-pcap; do
+for c in import-pcap cat verify stats to-pcap recover; do
     expect "$c --help" 0 "^usage: tapdns-spool $c" "$BIN/tapdns-spool" "$c" --help
 done
 expect "import-pcap --help lists options" 0 "--resolver ADDR\[/LEN\]" "$BIN/tapdns-spool" import-pcap --help

@@ -5,7 +5,8 @@
 #   - no closed (renamed) spool file exists: a file is renamed only when complete;
 #   - the .open file yields records that are exactly the first N records of an uninterrupted
 #     import of the same capture, with N > 0 (the frames closed before the kill);
-#   - verify reports the file as bad (torn tail or no end marker) with exit status 1.
+#   - verify reports the file as bad (torn tail or no end marker) with exit status 1;
+#   - recover turns it into a closed file holding exactly those records.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${TAPDNS_BIN:-build/bin}
@@ -52,3 +53,18 @@ if "$BIN/tapdns-spool" verify "$open" >"$tmp/verify.out"; then
 else
     echo "ok - crash: verify rejects it: $(cut -c1-160 "$tmp/verify.out" | sed "s|$tmp/||")"
 fi
+
+# recover: the .open becomes a closed file with exactly those records, verify accepts it
+if "$BIN/tapdns-spool" recover -q "$open" 2>"$tmp/rec.err"; then
+    closed=$(ls "$tmp"/killed/*.tds.zst 2>/dev/null)
+    if [ ! -e "$open" ] && [ -n "$closed" ] && "$BIN/tapdns-spool" verify -q $closed >/dev/null &&
+        cmp -s "$tmp/killed.json" <("$BIN/tapdns-spool" cat $closed); then
+        echo "ok - crash: recover closes the file with the same $n records; verify accepts it"
+    else
+        echo "not ok - crash: recover left [$(ls "$tmp"/killed)]"
+    fi
+else
+    echo "not ok - crash: recover failed: $(head -1 "$tmp/rec.err")"
+fi
+"$BIN/tapdns-spool" recover -q "$open" 2>/dev/null && echo "not ok - crash: recover of a missing file succeeded" ||
+    echo "ok - crash: recover of a file that is gone fails"
