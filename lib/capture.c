@@ -391,6 +391,7 @@ void td_capture_stats_foreach(const struct td_capture *c,
     fn(ctx, "tcp_out_of_order", "TCP segments held out of order", ts->out_of_order);
     fn(ctx, "tcp_overflow_resets", "TCP streams reset: memory bound", ts->overflow_resets);
     fn(ctx, "tcp_bad_length", "TCP streams reset: zero length prefix", ts->bad_length);
+    fn(ctx, "tcp_desync_dropped", "TCP segments dropped: stream lost its place after a reset", ts->desync_dropped);
     fn(ctx, "tcp_timeouts", "TCP streams expired", ts->timeouts);
     fn(ctx, "tcp_evicted", "TCP streams evicted (table full)", ts->evicted);
     const struct td_match_stats *ms = td_matcher_stats(c->matcher);

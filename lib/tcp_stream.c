@@ -27,9 +27,11 @@
  *     (returns -1, counted in out_of_order only).
  *   - a stream holding more than max_bytes_per_stream, counted in whole chunks
  *     (TCP_CHUNK octets per piece), or needing a chunk when the pool is empty, is reset:
- *     its data is discarded, the stream is freed (overflow_resets) and the segment
- *     returns -1. The next data segment starts a new stream as if no SYN had been seen.
- *   - a message length of zero: bad_length, the stream is freed the same way (-1).
+ *     its data is discarded (overflow_resets) and the segment returns -1. The stream then
+ *     stays "desynced": it has lost its place among the length prefixes, so its later data
+ *     segments are dropped (desync_dropped, -1) until a SYN starts it again or a FIN, RST
+ *     or the idle timeout ends it.
+ *   - a message length of zero: bad_length, the stream is reset the same way (-1).
  *   - FIN: the stream ends when all data up to the FIN has been received in order
  *     (a FIN that arrives early is remembered). RST ends it at once, its payload ignored.
  *     Complete messages are delivered as they complete; a partial message left at the end
@@ -70,6 +72,7 @@ struct tcp_stream {
     uint32_t held;               /* octets held */
     uint64_t last_ns;
     uint8_t has_fin;
+    uint8_t desync;              /* lost its place after a reset: data dropped until SYN/FIN/RST */
 };
 
 struct td_tcp {
@@ -176,6 +179,17 @@ tcp_free_stream(struct td_tcp *t, uint32_t i)
     tcp_drop_data(t, &t->s[i]);
     td_itab_remove(&t->tab, i);
     t->st.active_streams--;
+}
+
+/* The stream lost its place in the byte stream (memory bound, zero length): its data goes,
+ * and so does every later data segment until a SYN, FIN or RST (or the idle timeout), since
+ * a segment in mid-message would be read as a length prefix and give garbage messages. */
+static void
+tcp_desync(struct td_tcp *t, uint32_t i)
+{
+    tcp_drop_data(t, &t->s[i]);
+    t->s[i].desync = 1;
+    t->s[i].has_fin = 0;
 }
 
 void
@@ -361,7 +375,7 @@ tcp_deliver_held(struct td_tcp *t, uint32_t i, const struct td_frame *f, uint64_
         uint32_t mlen = (uint32_t)lb[0] << 8 | lb[1];
         if (mlen == 0) {
             t->st.bad_length++;
-            tcp_free_stream(t, i);
+            tcp_desync(t, i);
             return -1;
         }
         if (avail < 2 + mlen)
@@ -393,7 +407,7 @@ tcp_deliver_direct(struct td_tcp *t, uint32_t i, const struct td_frame *f, uint6
         uint32_t mlen = (uint32_t)p[used] << 8 | p[used + 1];
         if (mlen == 0) {
             t->st.bad_length++;
-            tcp_free_stream(t, i);
+            tcp_desync(t, i);
             return -1;
         }
         if (len - used < 2 + mlen)
@@ -410,7 +424,7 @@ static int
 tcp_overflow(struct td_tcp *t, uint32_t i)
 {
     t->st.overflow_resets++;
-    tcp_free_stream(t, i);
+    tcp_desync(t, i);
     return -1;
 }
 
@@ -445,7 +459,7 @@ td_tcp_segment(struct td_tcp *t, uint64_t ts_ns, const struct td_frame *f,
     if (fl & TCP_SYN) {
         seq++;
         if (i != TCP_NIL && (t->s[i].base != seq || t->s[i].nxt != seq ||
-                             t->s[i].head != TCP_NIL)) {
+                             t->s[i].head != TCP_NIL || t->s[i].desync)) {
             tcp_free_stream(t, i);     /* a new connection on the same ports */
             t->st.streams_closed++;
             i = TCP_NIL;
@@ -460,6 +474,17 @@ td_tcp_segment(struct td_tcp *t, uint64_t ts_ns, const struct td_frame *f,
     struct tcp_stream *s = &t->s[i];
     s->last_ns = ts_ns;
     td_itab_touch(&t->tab, i);
+    if (s->desync) {
+        if (fl & TCP_FIN) {
+            tcp_free_stream(t, i);
+            t->st.streams_closed++;
+            return 0;
+        }
+        if (len == 0)
+            return 0;
+        t->st.desync_dropped++;
+        return -1;
+    }
     if (fl & TCP_FIN) {
         s->has_fin = 1;
         s->fin_seq = seq + len;

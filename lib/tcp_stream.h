@@ -4,7 +4,9 @@
  * bounded), retransmitted and overlapping segments (already-delivered bytes are trimmed).
  * Without a SYN the stream starts at the first data segment seen (it must begin a message).
  * Bounded: max_streams, max_bytes_per_stream (held out-of-order data + partial message),
- * max_bytes_total; past a bound the stream is reset and counted. FIN/RST end a stream.
+ * max_bytes_total; past a bound (or on a zero length prefix) the stream is reset and
+ * counted, and its later data is dropped until SYN/FIN/RST (it lost its place among the
+ * length prefixes). FIN/RST end a stream.
  * No allocation per segment after init (fixed pools). */
 #ifndef TD_TCP_STREAM_H
 #define TD_TCP_STREAM_H
@@ -21,7 +23,8 @@ struct td_tcp_opts {
 
 struct td_tcp_stats {
     uint64_t segments, messages, streams_opened, streams_closed, timeouts, evicted,
-             retransmits, out_of_order, overflow_resets, bad_length, active_streams, bytes_held;
+             retransmits, out_of_order, overflow_resets, bad_length, desync_dropped,
+             active_streams, bytes_held;
 };
 
 /* Called once per complete DNS message (without the length prefix). `f` is the frame

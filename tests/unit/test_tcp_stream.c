@@ -466,19 +466,30 @@ test_bad_length(void)
     struct td_tcp *t = td_tcp_init(NULL);
     const struct td_tcp_stats *st = td_tcp_stats(t);
     static const uint8_t p[] = { 0, 3, 'a', 'b', 'c', 0, 0, 0, 1, 'x' };
+    static const uint8_t ok[] = { 0, 1, 'y' };
     seg(t, 1, 9100, SYN, 0, NULL, 0);
     CHECK_EQ(seg(t, 2, 9100, ACK, 1, p, sizeof(p)), -1);
     CHECK_EQ(R.n, 1);
     CHECK_EQ(st->bad_length, 1);
-    CHECK_EQ(st->active_streams, 0);
-    /* the same through held data */
+    /* the stream has lost its place: later data is dropped, even a well-formed message */
+    CHECK_EQ(st->active_streams, 1);
+    CHECK_EQ(seg(t, 2, 9100, ACK, 1 + sizeof(p), ok, sizeof(ok)), -1);
+    CHECK_EQ(st->desync_dropped, 1);
+    CHECK_EQ(R.n, 1);
+    /* a SYN starts it again */
+    seg(t, 2, 9100, SYN, 100, NULL, 0);
+    CHECK_EQ(seg(t, 2, 9100, ACK, 101, ok, sizeof(ok)), 0);
+    CHECK_EQ(R.n, 2);
+    /* the same through held data; a FIN then ends the desynced stream */
     seg(t, 3, 9101, SYN, 0, NULL, 0);
     seg(t, 3, 9101, ACK, 1 + 6, p + 6, 4);
     CHECK_EQ(seg(t, 4, 9101, ACK, 1, p, 6), -1);
-    CHECK_EQ(R.n, 2);
+    CHECK_EQ(R.n, 3);
     CHECK_EQ(st->bad_length, 2);
-    CHECK_EQ(st->active_streams, 0);
     CHECK_EQ(st->bytes_held, 0);
+    CHECK_EQ(st->active_streams, 2);
+    CHECK_EQ(seg(t, 4, 9101, FIN | ACK, 20, NULL, 0), 0);
+    CHECK_EQ(st->active_streams, 1);
     td_tcp_destroy(&t);
     rec_reset();
 }
@@ -499,9 +510,13 @@ test_per_stream_bound(void)
     CHECK_EQ(st->bytes_held, 2000);
     CHECK_EQ(seg(t, 2, 9200, ACK, 2001, wire + 2000, 1000), -1);
     CHECK_EQ(st->overflow_resets, 1);
-    CHECK_EQ(st->active_streams, 0);
+    CHECK_EQ(st->active_streams, 1); /* desynced: kept to drop the rest of its data */
     CHECK_EQ(st->bytes_held, 0);
     CHECK_EQ(R.n, 0);
+    CHECK_EQ(seg(t, 2, 9200, ACK, 3001, wire + 3000, 1000), -1);
+    CHECK_EQ(st->desync_dropped, 1);
+    CHECK_EQ(seg(t, 2, 9200, RST, 4001, NULL, 0), 0);
+    CHECK_EQ(st->active_streams, 0);
     /* out of order past the bound from base: dropped, the stream stays */
     seg(t, 3, 9201, SYN, 0, NULL, 0);
     CHECK_EQ(seg(t, 3, 9201, ACK, 1 + 2000, wire + 2000, 100), -1);
@@ -515,7 +530,7 @@ test_per_stream_bound(void)
     CHECK_EQ(seg(t, 4, 9201, ACK, 1 + 100, wire + 100, 5), -1);
     CHECK_EQ(st->overflow_resets, 2);
     CHECK_EQ(st->bytes_held, 0);
-    CHECK_EQ(st->active_streams, 0);
+    CHECK_EQ(st->active_streams, 1);
     td_tcp_destroy(&t);
 
     /* the total bound: 2 chunks for everything */
@@ -527,11 +542,13 @@ test_per_stream_bound(void)
     CHECK_EQ(seg(t, 5, 9300, ACK, 0, wire, 600), 0);     /* 2 chunks */
     CHECK_EQ(seg(t, 5, 9301, ACK, 0, wire, 10), -1);     /* none left */
     CHECK_EQ(st->overflow_resets, 1);
-    CHECK_EQ(st->active_streams, 1);
+    CHECK_EQ(st->active_streams, 2);                     /* 9301 desynced */
     CHECK_EQ(seg(t, 6, 9300, ACK, 600, wire + 600, w - 600), 0);
     CHECK(check_msgs(lens2, 1));
     CHECK_EQ(st->bytes_held, 0);
-    CHECK_EQ(seg(t, 7, 9301, ACK, 0, wire, 10), 0);      /* room again */
+    CHECK_EQ(seg(t, 7, 9301, ACK, 10, wire + 10, 10), -1); /* still lost */
+    seg(t, 7, 9301, SYN, 99, NULL, 0);                   /* a new connection */
+    CHECK_EQ(seg(t, 7, 9301, ACK, 100, wire, 10), 0);    /* room again */
     CHECK_EQ(st->bytes_held, 10);
     td_tcp_destroy(&t);
     rec_reset();
