@@ -1,0 +1,124 @@
+/* index.h: the reading library of the index (indexer/KEYS.md section 4, REFERENCE.md section 4).
+ *
+ * Contract:
+ * - td_index_open(ROOT) loads ROOT/FILESET (fileset.h) once and opens every generation it
+ *   lists, ROOT/NAME, read-only in effect (no create_if_missing, nothing is ever written),
+ *   with one LRU block cache shared by all of them (opts->cache_bytes) and the same bloom
+ *   filter policy the builder used. It reads each generation's TIME_RANGE entry (0xFE) for
+ *   pruning. The set is fixed for the life of the handle: a FILESET replaced later is seen by
+ *   the next td_index_open. LevelDB allows one process per database, so a generation held
+ *   open here cannot be opened by another process (writers never reopen generations).
+ * - A query (struct td_index_query) names one scan: rrset by owner (optional rrtype, ANY or
+ *   ANY-DNSSEC, optional bailiwick), rrset `*.X` (X and every name below it, label-aligned),
+ *   rdata name (exact, optional rrtype), rdata ip (v4 or v6 address, CIDR, or lo..hi range).
+ *   Time fences (inclusive, 0 = unset) apply to the values MERGED across generations:
+ *     time_first_before: time_first <= T      time_first_after: time_first >= T
+ *     time_last_before:  time_last  <= T      time_last_after:  time_last  >= T
+ *   offset results passing the fences are skipped, then at most limit (0 = no limit) come out.
+ * - td_index_query_start gives an iterator; td_index_next yields results in key order (memcmp
+ *   order of the index keys: rrset results by reversed owner, type, reversed bailiwick, rdata;
+ *   rdata results by rdata, type, reversed owner). Entries with the same key in several
+ *   generations come out once, merged (min time_first, max time_last, sum of counts saturating
+ *   at 2^64-1). A generation whose TIME_RANGE (min_tf, max_tl) cannot pass the fences
+ *   (time_first_after > max_tl, or time_last_before < min_tf) is not scanned: every key it
+ *   holds fails after the merge (it only lowers time_first / raises time_last), so it is only
+ *   probed (one LevelDB Get per candidate that passes everything else; the bloom filter
+ *   answers misses) and a key found there is dropped ("remove_strict", REFERENCE.md 4).
+ *   Skipping it outright would be wrong: a key whose other generations pass would come out.
+ * - Memory per iterator is fixed: one LevelDB iterator per generation read, a heap of their
+ *   indexes (k-way merge by key), one key buffer and one rdata buffer. Nothing grows with the
+ *   number of results.
+ * - RRSET results decode the RRSET key; RDATA results decode the RDATA key (owner, rrtype, the
+ *   whole rdata rebuilt from a sliced key) and keep only the keys that pass the checks the
+ *   range helper reports (TD_IR_CHECK_*): for rdata name, the type (ANY: a type whose rdata
+ *   starts with a name) and the rdata: exactly the name for one-name types (NS, CNAME, DNAME,
+ *   PTR, MD, MF, MB, MG, MR, and the sliced MX/SRV keys), starting with the name otherwise
+ *   (SOA, NSEC, RP, NXT, sliced SVCB/HTTPS). Types with a sliced key (MX, SRV, SVCB, HTTPS)
+ *   match a name only through their sliced key, so each rdata comes out once. For rdata ip,
+ *   type A (4 octets) or AAAA (16 octets) exactly.
+ * - Library code: no printing; -1 comes back with a reason (err, or td_index_iter_error). A
+ *   malformed key or value met in a scan is an error, never skipped silently. */
+#ifndef TD_INDEX_H
+#define TD_INDEX_H
+#include <stddef.h>
+#include <stdint.h>
+#include "keys.h"
+
+#define TD_INDEX_CACHE_DEFAULT (64u << 20) /* shared LRU block cache */
+#define TD_INDEX_OPEN_FILES_DEFAULT 100    /* max_open_files per generation (LevelDB clamps to >= 74) */
+
+struct td_index_opts {
+    size_t cache_bytes;     /* 0 = TD_INDEX_CACHE_DEFAULT */
+    int max_open_files;     /* per generation; 0 = TD_INDEX_OPEN_FILES_DEFAULT */
+};
+
+struct td_index;
+
+/* NULL with err if FILESET is malformed or a listed generation cannot be opened (or is missing).
+ * opts may be NULL. An absent FILESET is an empty index (every query gives no result). */
+struct td_index *td_index_open(const char *root, const struct td_index_opts *opts, char *err, size_t errlen);
+void td_index_close(struct td_index **ip);
+/* Generations open (FILESET order, by name). */
+size_t td_index_generations(const struct td_index *idx);
+
+enum td_index_qkind {
+    TD_IQ_RRSET = 1,      /* rrset/name/NAME[/TYPE[/BAILIWICK]] */
+    TD_IQ_RRSET_BELOW,    /* rrset/name/ *.NAME: NAME and below, optional type, bailiwick */
+    TD_IQ_RDATA_NAME,     /* rdata/name/NAME[/TYPE] */
+    TD_IQ_RDATA_IP,       /* rdata/ip/ADDR, ADDR,PFX or LO-HI */
+};
+
+struct td_index_query {
+    enum td_index_qkind kind;
+    /* RRSET, RRSET_BELOW, RDATA_NAME: an uncompressed wire name (any case). */
+    const uint8_t *name;
+    size_t name_len;
+    /* 0..65535, TD_INDEX_ANY (keys.h, every non-DNSSEC type) or TD_INDEX_ANY_DNSSEC. Note that
+     * 0 is a type: set TD_INDEX_ANY explicitly. RDATA_IP: ANY, or 1 (A) / 28 (AAAA) matching
+     * ip_len. */
+    int rrtype;
+    /* RRSET and RRSET_BELOW only: NULL = any bailiwick. */
+    const uint8_t *bailiwick;
+    size_t bailiwick_len;
+    /* RDATA_IP: ip_len 4 or 16. ip_prefix 0: the range ip_lo..ip_hi inclusive (one address:
+     * lo == hi); ip_prefix 1..ip_len*8: the CIDR ip_lo/ip_prefix (ip_hi unused). */
+    uint8_t ip_lo[16], ip_hi[16];
+    size_t ip_len;
+    unsigned ip_prefix;
+    /* Inclusive fences on merged values; 0 = unset. */
+    uint32_t time_first_before, time_first_after, time_last_before, time_last_after;
+    uint64_t limit;         /* 0 = no limit */
+    uint64_t offset;        /* results skipped (after the fences) before the first returned */
+};
+
+/* One result. Pointers are valid until the next td_index_next or td_index_query_end. Names
+ * in wire order (lowercase, as stored). */
+struct td_index_result {
+    int is_rdata;                   /* 0: an RRset (RRSET key); 1: one rdata (RDATA key) */
+    const uint8_t *owner;
+    uint16_t owner_len;
+    uint16_t rrtype;
+    const uint8_t *bailiwick;       /* RRset results; NULL for rdata results */
+    uint16_t bailiwick_len;
+    uint16_t nrdata;                /* rdata results: 1 */
+    const uint8_t *const *rdata;
+    const uint16_t *rdlen;
+    uint64_t count;                 /* merged across generations */
+    uint32_t time_first, time_last;
+};
+
+struct td_index_iter;
+
+/* NULL with err on a bad query (kind, name, type, address length, ...) or out of memory. The
+ * query's name and bailiwick are copied: q may go away after this call. */
+struct td_index_iter *td_index_query_start(struct td_index *idx, const struct td_index_query *q, char *err,
+                                           size_t errlen);
+/* 1 = *res holds a result, 0 = end (limit reached or range exhausted), -1 = error
+ * (td_index_iter_error says why; the iterator then stays at -1). */
+int td_index_next(struct td_index_iter *it, struct td_index_result *res);
+const char *td_index_iter_error(const struct td_index_iter *it);
+/* Generations this query scans (pruned ones, only probed, not counted). */
+size_t td_index_iter_generations(const struct td_index_iter *it);
+void td_index_query_end(struct td_index_iter **itp);
+
+#endif
