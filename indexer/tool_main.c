@@ -11,9 +11,14 @@
 #include "dedupe.h"
 #include "fileset.h"
 #include "generation.h"
+#include "index.h"
+#include "json.h"
+#include "dns_wire.h"
 #include "keys.h"
 #include "obs.h"
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <libknot/libknot.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <leveldb/c.h>
@@ -461,18 +466,216 @@ static int info(int argc, char **argv)
     return rc;
 }
 
+/* ---- query: local lookups through the reading library (indexer/index.h), COF JSON lines. */
+
+static int parse_type(const char *t, int *out)
+{
+    uint16_t v;
+    if (!strcasecmp(t, "ANY"))
+        *out = TD_INDEX_ANY;
+    else if (!strcasecmp(t, "ANY-DNSSEC"))
+        *out = TD_INDEX_ANY_DNSSEC;
+    else if (knot_rrtype_from_string(t, &v) == 0)
+        *out = v;
+    else
+        return -1;
+    return 0;
+}
+
+/* ADDR, ADDR,PFX or A-B into q (RDATA_IP). */
+static int parse_ip(char *arg, struct td_index_query *q)
+{
+    char *sep = strpbrk(arg, ",-");
+    char c = sep ? *sep : 0;
+    if (sep)
+        *sep = 0;
+    int af = strchr(arg, ':') ? AF_INET6 : AF_INET;
+    q->ip_len = af == AF_INET ? 4 : 16;
+    if (inet_pton(af, arg, q->ip_lo) != 1)
+        return -1;
+    memcpy(q->ip_hi, q->ip_lo, q->ip_len);
+    if (c == ',') {
+        char *end;
+        unsigned long p = strtoul(sep + 1, &end, 10);
+        if (*end || end == sep + 1 || p > q->ip_len * 8)
+            return -1;
+        if (p == 0) { /* /0: the whole family as a range */
+            memset(q->ip_lo, 0, q->ip_len);
+            memset(q->ip_hi, 0xff, q->ip_len);
+        }
+        q->ip_prefix = (unsigned)p;
+    } else if (c == '-') {
+        if (inet_pton(af, sep + 1, q->ip_hi) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+static int query(int argc, char **argv)
+{
+    const char *root = NULL, *config = NULL;
+    uint64_t tfb = 0, tfa = 0, tlb = 0, tla = 0, limit = 0, offset = 0;
+    const struct td_option opts[] = {
+        { "db", 'd', TD_OPT_STRING, &root, "ROOT", "index root (FILESET and generations)", "index.db", 1 },
+        { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file (options given here win)", NULL, 0 },
+        { "time-first-before", 0, TD_OPT_UINT, &tfb, "T", "time_first <= T", NULL, 0 },
+        { "time-first-after", 0, TD_OPT_UINT, &tfa, "T", "time_first >= T", NULL, 0 },
+        { "time-last-before", 0, TD_OPT_UINT, &tlb, "T", "time_last <= T", NULL, 0 },
+        { "time-last-after", 0, TD_OPT_UINT, &tla, "T", "time_last >= T", NULL, 0 },
+        { "limit", 'l', TD_OPT_UINT, &limit, "N", "at most N results (0: all)", NULL, 0 },
+        { "offset", 0, TD_OPT_UINT, &offset, "N", "skip the first N results", NULL, 0 },
+        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
+    };
+    struct td_config *cfg = NULL;
+    int first;
+    const char *syn = "query --db ROOT rrset NAME[/TYPE[/BAILIWICK]] | rdata name NAME[/TYPE] | rdata ip ADDR[,PFX]|A-B";
+    int pr = parse(syn, opts, argc, argv, &first, &cfg);
+    if (pr != 0) {
+        td_config_free(&cfg);
+        return pr < 0 ? 2 : 0;
+    }
+    struct td_index_query q;
+    memset(&q, 0, sizeof q);
+    q.rrtype = TD_INDEX_ANY;
+    uint8_t name[256], bw[256];
+    char arg[1024];
+    int bad = 0;
+    if (first + 2 == argc && !strcmp(argv[first], "rrset")) {
+        snprintf(arg, sizeof arg, "%s", argv[first + 1]);
+        char *t = strchr(arg, '/'), *b = NULL;
+        if (t) {
+            *t++ = 0;
+            if ((b = strchr(t, '/')) != NULL)
+                *b++ = 0;
+            bad |= parse_type(t, &q.rrtype);
+        }
+        char *n = arg;
+        q.kind = TD_IQ_RRSET;
+        if (!strncmp(n, "*.", 2)) {
+            q.kind = TD_IQ_RRSET_BELOW;
+            n += 2;
+            if (!*n) /* "*." : everything */
+                n = (char *)".";
+        }
+        int l = td_dns_name_from_text(n, name, sizeof name);
+        bad |= l < 0;
+        q.name = name;
+        q.name_len = l < 0 ? 0 : (size_t)l;
+        if (b) {
+            l = td_dns_name_from_text(b, bw, sizeof bw);
+            bad |= l < 0;
+            q.bailiwick = bw;
+            q.bailiwick_len = l < 0 ? 0 : (size_t)l;
+        }
+    } else if (first + 3 == argc && !strcmp(argv[first], "rdata") && !strcmp(argv[first + 1], "name")) {
+        snprintf(arg, sizeof arg, "%s", argv[first + 2]);
+        char *t = strchr(arg, '/');
+        if (t) {
+            *t++ = 0;
+            bad |= parse_type(t, &q.rrtype);
+        }
+        int l = td_dns_name_from_text(arg, name, sizeof name);
+        bad |= l < 0;
+        q.kind = TD_IQ_RDATA_NAME;
+        q.name = name;
+        q.name_len = l < 0 ? 0 : (size_t)l;
+    } else if (first + 3 == argc && !strcmp(argv[first], "rdata") && !strcmp(argv[first + 1], "ip")) {
+        snprintf(arg, sizeof arg, "%s", argv[first + 2]);
+        q.kind = TD_IQ_RDATA_IP;
+        bad |= parse_ip(arg, &q);
+    } else {
+        fprintf(stderr, "%s query: expected %s\n", prog, syn + 6);
+        td_config_free(&cfg);
+        return 2;
+    }
+    if (bad || tfb > UINT32_MAX || tfa > UINT32_MAX || tlb > UINT32_MAX || tla > UINT32_MAX) {
+        fprintf(stderr, "%s query: bad name, type, address or time\n", prog);
+        td_config_free(&cfg);
+        return 2;
+    }
+    q.time_first_before = (uint32_t)tfb;
+    q.time_first_after = (uint32_t)tfa;
+    q.time_last_before = (uint32_t)tlb;
+    q.time_last_after = (uint32_t)tla;
+    q.limit = limit;
+    q.offset = offset;
+    char err[512];
+    struct td_index *idx = td_index_open(root, NULL, err, sizeof err);
+    td_config_free(&cfg);
+    if (!idx) {
+        fprintf(stderr, "%s: %s: %s\n", prog, root, err);
+        return 1;
+    }
+    struct td_index_iter *it = td_index_query_start(idx, &q, err, sizeof err);
+    if (!it) {
+        fprintf(stderr, "%s query: %s\n", prog, err);
+        td_index_close(&idx);
+        return 2;
+    }
+    struct td_json j;
+    td_json_init(&j);
+    struct td_index_result r;
+    int rc;
+    static char text[70000];
+    while ((rc = td_index_next(it, &r)) == 1) {
+        td_json_object_begin(&j);
+        td_json_kuint(&j, "count", r.count);
+        td_json_kuint(&j, "time_first", r.time_first);
+        td_json_kuint(&j, "time_last", r.time_last);
+        td_dns_name_to_text(r.owner, r.owner_len, text, sizeof text);
+        td_json_kstring(&j, "rrname", text);
+        td_dns_type_to_text(r.rrtype, text, sizeof text);
+        td_json_kstring(&j, "rrtype", text);
+        if (r.bailiwick) {
+            td_dns_name_to_text(r.bailiwick, r.bailiwick_len, text, sizeof text);
+            td_json_kstring(&j, "bailiwick", text);
+        }
+        td_json_key(&j, "rdata");
+        if (r.is_rdata) {
+            td_dns_rdata_to_text(r.rrtype, r.rdata[0], r.rdlen[0], text, sizeof text);
+            td_json_string(&j, text);
+        } else {
+            td_json_array_begin(&j);
+            for (uint16_t i = 0; i < r.nrdata; i++) {
+                td_dns_rdata_to_text(r.rrtype, r.rdata[i], r.rdlen[i], text, sizeof text);
+                td_json_string(&j, text);
+            }
+            td_json_array_end(&j);
+        }
+        td_json_object_end(&j);
+        td_json_newline(&j);
+        if (td_json_flush(&j, stdout) != 0) {
+            rc = -2;
+            break;
+        }
+    }
+    if (rc == -1)
+        fprintf(stderr, "%s query: %s\n", prog, td_index_iter_error(it));
+    else if (rc == -2)
+        fprintf(stderr, "%s query: write error\n", prog);
+    td_json_free(&j);
+    td_index_query_end(&it);
+    td_index_close(&idx);
+    return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "build"))
         return build(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "info"))
         return info(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "query"))
+        return query(argc - 1, argv + 1);
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: %s build --db ROOT --hour YYYYMMDDHH [--replace] [--mem-cap SIZE] OBS...\n"
-               "       %s info --db ROOT\n",
-               prog, prog);
+               "       %s info --db ROOT\n"
+               "       %s query --db ROOT [--time-first-after T ...] [--limit N] [--offset N]\n"
+               "             rrset NAME[/TYPE[/BAILIWICK]] | rrset '*.NAME'[/TYPE] | rdata name NAME[/TYPE]\n"
+               "             | rdata ip ADDR[,PFX] | rdata ip A-B\n",
+               prog, prog, prog);
         return 0;
     }
-    fprintf(stderr, "%s: expected a command: build or info (see --help)\n", prog);
+    fprintf(stderr, "%s: expected a command: build, info or query (see --help)\n", prog);
     return 2;
 }
