@@ -5,6 +5,7 @@
 #   make fuzz            libFuzzer binaries (clang) into $(BUILD)/fuzz/libfuzzer
 #   make deps            install the Debian packages the project needs
 #   make bench-capture   capture-path benchmark
+#   make bench-index     index build/read benchmark (N=10000000 RRsets by default)
 BUILD     ?= build
 CC        ?= cc
 CLANG     ?= clang
@@ -49,7 +50,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 
-.PHONY: all test check fuzz deps bench bench-capture bench-batch clean
+.PHONY: all test check fuzz deps bench bench-capture bench-batch bench-index clean
 # keep object files that pattern chains would treat as intermediate
 .SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN) $(FUZZ_BIN) $(BENCH_BIN) $(BPF_CHECK)
@@ -108,6 +109,9 @@ bench-capture: $(BUILD)/bench/bench_capture $(PROGRAMS)
 	BUILD=$(BUILD) bench/capture.sh
 bench-batch: $(BUILD)/bench/bench_batch
 	$(BUILD)/bench/bench_batch $${RESPONSES:-200000} $${RUNS:-3}
+# N RRsets (default 10 M; e.g. make bench-index N=1000000), temporary files under BENCH_DIR (/tmp)
+bench-index: $(BUILD)/bench/bench_index $(BUILD)/bin/tapdns-index
+	BIN=$(BUILD)/bin BENCH_DIR=$${BENCH_DIR:-/tmp} $(BUILD)/bench/bench_index $(or $(N),10000000) $${RUNS:-3}
 
 deps:
 	appliance/debian-deps.sh
