@@ -512,12 +512,16 @@ int main(int argc, char **argv)
         perror("bench_index: popen");
         goto out;
     }
-    char line[512], genname[128] = "";
+    char line[512], genname[128] = "", tool_secs[512] = "", tool_spill[512] = "";
     unsigned long long tool_obs = 0, entries = 0;
     while (fgets(line, sizeof line, p)) {
         sscanf(line, "generation %127s", genname);
         sscanf(line, "observations %llu", &tool_obs);
         sscanf(line, "index entries %llu", &entries);
+        if (strncmp(line, "seconds", 7) == 0)
+            snprintf(tool_secs, sizeof tool_secs, "%s", line);
+        if (strncmp(line, "spilled runs", 12) == 0)
+            snprintf(tool_spill, sizeof tool_spill, "%s", line);
     }
     int st = pclose(p);
     double t_build = now() - t0;
@@ -573,6 +577,7 @@ int main(int argc, char **argv)
     printf("%-44s %14.0f\n", "index entries/s", entries / t_build);
     printf("%-44s %14.1f %10s\n", "bytes on disk per RRset", (double)gbytes / (double)tool_obs, "<= 100");
     printf("%-44s %14.1f\n", "generation size (MB)", gbytes / 1e6);
+    printf("tool: %stool: %s", tool_secs, tool_spill);
     printf("%-44s %14s\n", "baseline: LevelDB sorted fill, same options", "");
     printf("%-44s %14llu  (key %zu B, value %zu B)\n", "  keys", entries, avg_k, avg_v);
     printf("%-44s %14.2f\n", "  seconds (fill + CompactRange)", t_fill);
