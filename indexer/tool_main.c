@@ -35,16 +35,7 @@ static const char *prog = "tapdns-index";
 static int parse(const char *synopsis, const struct td_option *opts, int argc, char **argv, int *first,
                  struct td_config **cfg)
 {
-    char err[512];
-    enum td_cli_res r = td_cli_parse_with_config(prog, synopsis, opts, argc, argv, first, td_config_known_keys,
-                                                 cfg, stdout, err, sizeof err);
-    if (r == TD_CLI_HELP)
-        return 1;
-    if (r == TD_CLI_ERROR) {
-        fprintf(stderr, "%s: %s (see --help)\n", prog, err);
-        return -1;
-    }
-    return 0;
+    return td_cli_main_parse(prog, synopsis, opts, argc, argv, first, td_config_known_keys, cfg, stdout, stderr);
 }
 
 static double now_s(void)

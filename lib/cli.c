@@ -230,6 +230,19 @@ static int target_set(const struct td_option *o)
     return 0;
 }
 
+/* Sets option o from value (NULL for a flag) as the user wrote it (`shown`); the first
+ * occurrence of a list replaces the config's items, later ones append (*seen tracks it). */
+static int take_value(const struct td_option *o, const char *value, const char *shown, unsigned char *seen,
+                      char *err, size_t errlen)
+{
+    char ctx[180];
+    snprintf(ctx, sizeof ctx, "option %s", shown);
+    if (set_value(o, value, !*seen, ctx, err, errlen) != 0)
+        return -1;
+    *seen = 1;
+    return 0;
+}
+
 enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struct td_option *opts,
                              int argc, char **argv, int *first_arg, FILE *out, char *err, size_t errlen)
 {
@@ -306,13 +319,10 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
                 res = TD_CLI_ERROR;
                 break;
             }
-            char ctx[180];
-            snprintf(ctx, sizeof ctx, "option %s", shown);
-            if (set_value(o, value, !seen[k], ctx, err, errlen) != 0) {
+            if (take_value(o, value, shown, &seen[k], err, errlen) != 0) {
                 res = TD_CLI_ERROR;
                 break;
             }
-            seen[k] = 1;
         } else {
             for (const char *p = a + 1; *p; p++) {
                 int k = 0;
@@ -345,13 +355,10 @@ enum td_cli_res td_cli_parse(const char *prog, const char *synopsis, const struc
                         break;
                     }
                 }
-                char ctx[180];
-                snprintf(ctx, sizeof ctx, "option %s", shown);
-                if (set_value(o, value, !seen[k], ctx, err, errlen) != 0) {
+                if (take_value(o, value, shown, &seen[k], err, errlen) != 0) {
                     res = TD_CLI_ERROR;
                     break;
                 }
-                seen[k] = 1;
                 if (value)
                     break; /* the rest of this argument was the value */
             }
@@ -476,4 +483,21 @@ enum td_cli_res td_cli_parse_with_config(const char *prog, const char *synopsis,
             return TD_CLI_ERROR;
     }
     return td_cli_parse(prog, synopsis, opts, argc, argv, first_arg, out, err, errlen);
+}
+
+int td_cli_main_parse(const char *prog, const char *synopsis, const struct td_option *opts, int argc,
+                      char **argv, int *first_arg, const char *const *known, struct td_config **cfg,
+                      FILE *out, FILE *errout)
+{
+    char err[512];
+    enum td_cli_res r = cfg ? td_cli_parse_with_config(prog, synopsis, opts, argc, argv, first_arg, known, cfg,
+                                                       out, err, sizeof err)
+                            : td_cli_parse(prog, synopsis, opts, argc, argv, first_arg, out, err, sizeof err);
+    if (r == TD_CLI_HELP)
+        return 1;
+    if (r == TD_CLI_ERROR) {
+        fprintf(errout, "%s: %s (see --help)\n", prog, err);
+        return -1;
+    }
+    return 0;
 }

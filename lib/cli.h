@@ -60,6 +60,12 @@ const char *td_cli_find_value(const struct td_option *opts, const char *name, in
 enum td_cli_res td_cli_parse_with_config(const char *prog, const char *synopsis, const struct td_option *opts,
                                          int argc, char **argv, int *first_arg, const char *const *known,
                                          struct td_config **cfg, FILE *out, char *err, size_t errlen);
+/* For a program's main(): td_cli_parse_with_config (or td_cli_parse when cfg is NULL), then
+ * an error as one line "PROG: reason (see --help)" on errout. Returns 0 (parsed), 1 (usage
+ * printed on out: exit 0) or -1 (error printed: exit 2). */
+int td_cli_main_parse(const char *prog, const char *synopsis, const struct td_option *opts, int argc,
+                      char **argv, int *first_arg, const char *const *known, struct td_config **cfg,
+                      FILE *out, FILE *errout);
 /* Fills targets of options that name a config key present in c; -1 with err on a bad value. */
 int td_cli_apply_config(const struct td_option *opts, const struct td_config *c, char *err, size_t errlen);
 

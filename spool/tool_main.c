@@ -29,16 +29,9 @@ static void usage(FILE *out)
 int tool_parse(const char *prog, const char *synopsis, const struct td_option *opts,
                int argc, char **argv, int *first, int need_args, struct td_config **cfg)
 {
-    char err[512];
-    enum td_cli_res r = cfg ? td_cli_parse_with_config(prog, synopsis, opts, argc, argv, first, td_config_known_keys,
-                                                       cfg, stdout, err, sizeof err)
-                            : td_cli_parse(prog, synopsis, opts, argc, argv, first, stdout, err, sizeof err);
-    if (r == TD_CLI_HELP)
-        return 1;
-    if (r == TD_CLI_ERROR) {
-        fprintf(stderr, "%s: %s (see --help)\n", prog, err);
-        return -1;
-    }
+    int r = td_cli_main_parse(prog, synopsis, opts, argc, argv, first, td_config_known_keys, cfg, stdout, stderr);
+    if (r != 0)
+        return r;
     if (need_args && *first >= argc) {
         fprintf(stderr, "%s: no FILE given (see --help)\n", prog);
         return -1;
