@@ -1,4 +1,4 @@
-/* fuzz_filter: the input is a rules file for td_filter_load (written to a temporary file),
+/* fuzz_filter: the input is a rules file for td_filter_load (given as a memory file),
  * then td_filter_compile and td_filter_check over a few owners and types.
  * Invariants checked (trap on violation): a failed load or compile leaves a NUL-terminated
  * error; a failed load's error starts with the file's path; every rule 1..count has a text
@@ -6,6 +6,7 @@
  * with an "soa" rule it is never 0. Inputs over 8 KiB are skipped (compile time). */
 #include "dns_wire.h"
 #include "filter.h"
+#include "fuzz_input.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -30,28 +31,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 8192)
         return 0;
-    char path[] = "/tmp/fuzz_filter.XXXXXX";
-    int fd = mkstemp(path);
+    char path[64];
+    int fd = fuzz_input_file(data, size, path, sizeof path);
     if (fd < 0)
         return 0;
-    size_t off = 0;
-    while (off < size) {
-        ssize_t n = write(fd, data + off, size - off);
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    close(fd);
 
     char err[256];
     memset(err, 'X', sizeof err);
     struct td_filter *f = td_filter_init();
     if (!f) {
-        unlink(path);
+        close(fd);
         return 0;
     }
     int rc = td_filter_load(f, path, err, sizeof err);
-    unlink(path);
+    close(fd);
     if (rc != 0) {
         if (!memchr(err, 0, sizeof err) || strncmp(err, path, strlen(path)) != 0)
             __builtin_trap();

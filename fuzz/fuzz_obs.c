@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_input.h"
 #include "obs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -48,18 +49,10 @@ static void key_round_trip(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     key_round_trip(data, size);
-    int fd = memfd_create("fuzz_obs", MFD_CLOEXEC);
+    char path[64], err[512];
+    int fd = fuzz_input_file(data, size, path, sizeof path);
     if (fd < 0)
         return 0;
-    size_t off = 0;
-    while (off < size) {
-        ssize_t n = write(fd, data + off, size - off);
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    char path[64], err[512];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     struct td_obs_reader *r = td_obs_reader_open(path, err, sizeof err);
     if (r) {
         const uint8_t *key;

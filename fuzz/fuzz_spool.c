@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_input.h"
 #include "spool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,18 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int is_open;
     td_spool_parse_name(name, sensor, sizeof sensor, &hour, &wid, &is_open);
     /* file */
-    int fd = memfd_create("fuzz_spool", MFD_CLOEXEC);
+    char path[64];
+    int fd = fuzz_input_file(data, size, path, sizeof path);
     if (fd < 0)
         return 0;
-    size_t off = 0;
-    while (off < size) {
-        ssize_t n = write(fd, data + off, size - off);
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     struct td_spool_reader *r = td_spool_reader_open(path, &err);
     if (r) {
         sink += td_spool_reader_header(r)->hour;
