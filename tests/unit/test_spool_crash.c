@@ -80,8 +80,9 @@ static void child(const char *dir, int fd, uint64_t step)
             _exit(4);
         if (td_spool_writer_stats(w)->frames != frames) {
             frames = td_spool_writer_stats(w)->frames;
-            /* every record written so far is in an ended frame (a record is never split) */
-            uint64_t n = td_spool_writer_stats(w)->records;
+            /* records 0..i-1 are in ended frames. (Record i may not be: when the frame ended
+             * because record i opened the next hour's file, it starts that file's frame.) */
+            uint64_t n = i;
             if (write(fd, &n, sizeof n) != sizeof n)
                 _exit(5);
         }
