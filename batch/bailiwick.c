@@ -45,6 +45,7 @@
 #include "bailiwick.h"
 #include "errf.h"
 #include "byteorder.h"
+#include "durable.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -1020,24 +1021,6 @@ static void wb_put(struct wbuf *w, const void *p, size_t n)
     w->n += n;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    int r = fsync(fd);
-    close(fd);
-    return r;
-}
-
 int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
@@ -1107,7 +1090,7 @@ int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen
         unlink(tmp);
         return -1;
     }
-    if (fsync_dir_of(path) != 0) {
+    if (td_fsync_parent(path) != 0) {
         td_errf(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
         return -1;
     }

@@ -19,6 +19,7 @@
 #include "byteorder.h"
 #include "reason.h"
 #include "varint.h"
+#include "durable.h"
 
 #define OBS_MAGIC "TDOBS001"
 #define DIS_MAGIC "TDDIS001"
@@ -353,29 +354,6 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
     return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return -1;
-    char *slash = strrchr(dir, '/');
-    const char *d = ".";
-    if (slash == dir)
-        d = "/";
-    else if (slash) {
-        *slash = 0;
-        d = dir;
-    }
-    int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    errno = e;
-    return r;
-}
-
 int td_obs_writer_close(struct td_obs_writer **wp, char *err, size_t errlen)
 {
     if (!wp || !*wp)
@@ -407,7 +385,7 @@ int td_obs_writer_close(struct td_obs_writer **wp, char *err, size_t errlen)
         w->fd = -1;
         if (rename(w->tmp, w->path) != 0)
             what = "rename";
-        else if (fsync_dir_of(w->path) != 0) {
+        else if (td_fsync_parent(w->path) != 0) {
             td_errf(err, errlen, "obs writer: fsync of the directory of %s: %s", w->path, strerror(errno));
             writer_free(w);
             *wp = NULL;

@@ -1,7 +1,7 @@
 /* state.c: the batch state file (see state.h for the format and the commit rule). */
 #include "state.h"
+#include "durable.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,13 +234,9 @@ int td_batch_state_commit(const char *dir, const struct td_batch_state *s, char 
         unlink(tmp);
         return -1;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0 || fsync(dfd) != 0) {
+    if (td_fsync_dir(dir) != 0) {
         snprintf(err, errlen, "%s: fsync of the directory: %s", dir, strerror(errno));
-        if (dfd >= 0)
-            close(dfd);
         return -1;
     }
-    close(dfd);
     return 0;
 }

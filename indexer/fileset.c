@@ -2,6 +2,7 @@
 #include "fileset.h"
 #include "errf.h"
 #include "generation.h"
+#include "durable.h"
 #include <dirent.h>
 #include <sys/file.h>
 #include <errno.h>
@@ -351,14 +352,10 @@ int td_fileset_store(const char *root, const struct td_fileset *fs, char *err, s
         unlink(tmp);
         return -1;
     }
-    fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
+    if (td_fsync_dir(root) != 0) {
         td_errf(err, errlen, "%s: fsync: %s", root, strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return -1;
     }
-    close(fd);
     return 0;
 }
 

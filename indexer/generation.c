@@ -2,6 +2,7 @@
 #include "generation.h"
 #include "errf.h"
 #include "keys.h"
+#include "durable.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -160,18 +161,6 @@ const struct td_gen_stats *td_gen_build_stats(const struct td_gen_build *b)
     return &b->st;
 }
 
-int td_gen_fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return rc;
-}
-
 /* fsync every regular file of dir, then dir. */
 static int fsync_all(const char *dir, char *err, size_t errlen)
 {
@@ -194,7 +183,7 @@ static int fsync_all(const char *dir, char *err, size_t errlen)
             close(fd);
     }
     closedir(d);
-    if (rc == 0 && td_gen_fsync_dir(dir) != 0) {
+    if (rc == 0 && td_fsync_dir(dir) != 0) {
         td_errf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
         rc = -1;
     }
@@ -262,7 +251,7 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
         td_errf(err, errlen, "rename %s -> %s: %s", b->dir, final_dir, strerror(errno));
         goto out;
     }
-    if (td_gen_fsync_dir(pfin) != 0 || (strcmp(ptmp, pfin) != 0 && td_gen_fsync_dir(ptmp) != 0)) {
+    if (td_fsync_dir(pfin) != 0 || (strcmp(ptmp, pfin) != 0 && td_fsync_dir(ptmp) != 0)) {
         td_errf(err, errlen, "fsync of %s: %s", pfin, strerror(errno));
         goto out;
     }

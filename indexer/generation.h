@@ -70,7 +70,5 @@ const struct td_gen_stats *td_gen_build_stats(const struct td_gen_build *b);
 /* Removes a directory tree (files and subdirectories, no symlink following). 0, or -1 with
  * err. A missing path is not an error. */
 int td_gen_remove_tree(const char *path, char *err, size_t errlen);
-/* fsync of a directory; 0 or -1 (errno set). */
-int td_gen_fsync_dir(const char *path);
 
 #endif

@@ -7,10 +7,10 @@
  * several hours (a writer rotates, so a crashed .open never does that). The writer of X must
  * not be running (recover at sensor start-up, before capture). */
 #include "cli.h"
+#include "durable.h"
 #include "spool.h"
 #include "tool.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +19,6 @@
 #include <unistd.h>
 
 static const char *prog = "tapdns-spool recover";
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
 static int recover_one(const char *path, int quiet)
 {
@@ -105,11 +95,11 @@ static int recover_one(const char *path, int quiet)
     }
     if (rc != 0)
         return 1;
-    if (n > 0 && (rename(made, final) != 0 || fsync_dir(dir) != 0)) {
+    if (n > 0 && (rename(made, final) != 0 || td_fsync_dir(dir) != 0)) {
         fprintf(stderr, "%s: %s: %s\n", prog, final, strerror(errno));
         return 1;
     }
-    if (unlink(path) != 0 || fsync_dir(dir) != 0) {
+    if (unlink(path) != 0 || td_fsync_dir(dir) != 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
         return 1;
     }
