@@ -10,6 +10,7 @@
 #include "dns_wire.h"
 #include "driver.h"
 #include "spool.h"
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +25,7 @@
 #define HOUR0 474790u
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)rng;
-}
+static uint32_t rnd(void) { return (uint32_t)bench_xorshift(&rng); }
 
 /* text -> wire with the library's parser ("" is the root); names here are always valid */
 static size_t put_name(uint8_t *p, const char *name)
@@ -143,13 +138,6 @@ static void make_spool(const char *dir, long responses)
     td_spool_writer_destroy(&w, &err);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct result {
     double seconds;      /* wall clock */
     double cpu;          /* user + system CPU of the process */
@@ -175,7 +163,7 @@ static struct result measure(const char *base, int mode, size_t mem_cap)
         struct result r = { 0 };
         struct rusage ru0;
         getrusage(RUSAGE_SELF, &ru0);
-        double t0 = now_s();
+        double t0 = bench_now();
         if (mode == 0) {
             char cmd[1024];
             snprintf(cmd, sizeof cmd, "ls %s", spool);
@@ -206,7 +194,7 @@ static struct result measure(const char *base, int mode, size_t mem_cap)
             r.observations = st.observations;
             r.spill_runs = st.spill_runs;
         }
-        r.seconds = now_s() - t0;
+        r.seconds = bench_now() - t0;
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         r.peak_kb = ru.ru_maxrss;

@@ -16,6 +16,7 @@
 #include "frame.h"
 #include "pcapgen.h"
 #include "spool.h"
+#include "bench_util.h"
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,13 +59,7 @@ static void cap_add(struct cap *c, uint64_t ts, const uint8_t *f, size_t len)
 }
 
 static uint64_t rng = 88172645463325252ull;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)rng;
-}
+static uint32_t rnd(void) { return (uint32_t)bench_xorshift(&rng); }
 
 /* text -> wire with the library's parser ("" is the root); names here are always valid */
 static size_t put_name(uint8_t *p, const char *name)
@@ -175,19 +170,6 @@ static int load_pcap(struct cap *c, const char *path, size_t times)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static volatile uint64_t sink_bytes;
 static int null_sink(void *ctx, const struct td_record *rec)
 {
@@ -217,7 +199,7 @@ static size_t payloads_len;
 
 static double run_stage(enum stage st, const struct cap *c)
 {
-    double t0 = now_s();
+    double t0 = bench_now();
     switch (st) {
     case ST_MEMCPY: {
         static uint8_t buf[65536];
@@ -279,13 +261,13 @@ static double run_stage(enum stage st, const struct cap *c)
             }
         }
         struct td_capture *cap = td_capture_init(&o, st == ST_SPOOL ? spool_sink : null_sink, &sc);
-        t0 = now_s(); /* table allocation at start-up is not per-frame work */
+        t0 = bench_now(); /* table allocation at start-up is not per-frame work */
         for (size_t i = 0; i < c->n; i++)
             td_capture_frame(cap, c->ts[i], TD_LINK_ETHERNET, c->bytes + c->off[i], c->flen[i], c->flen[i]);
         td_capture_finish(cap);
         if (sc.w)
             td_spool_writer_destroy(&sc.w, &err);
-        double t1 = now_s();
+        double t1 = bench_now();
         if (st == ST_SPOOL) {
             char cmd[4200];
             snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -303,7 +285,7 @@ static double run_stage(enum stage st, const struct cap *c)
     default:
         break;
     }
-    return now_s() - t0;
+    return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -343,7 +325,7 @@ int main(int argc, char **argv)
         int nr = runs > 64 ? 64 : runs;
         for (int r = 0; r < nr; r++)
             t[r] = run_stage((enum stage)st, &c);
-        qsort(t, (size_t)nr, sizeof t[0], cmp_double);
+        qsort(t, (size_t)nr, sizeof t[0], bench_cmp_double);
         med[st] = t[nr / 2];
         printf("%-24s %14.0f %12.1f %10.1f\n", stage_name[st], (double)c.n / med[st], med[st] * 1e9 / (double)c.n,
                med[st] / med[ST_MEMCPY]);

@@ -20,6 +20,8 @@
 #include "index.h"
 #include "keys.h"
 #include "obs.h"
+#include "bench_util.h"
+#include "varint.h"
 #include <leveldb/c.h>
 #include <math.h>
 #include <stdio.h>
@@ -34,31 +36,13 @@
 #define NLOOKUPS 100000u
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rnd64(void) { return bench_xorshift(&rng); }
 static uint32_t rnd(void) { return (uint32_t)(rnd64() >> 11); }
 static double rndf(void) { return (double)(rnd64() >> 11) / 9007199254740992.0; }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 static double median(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -139,17 +123,6 @@ static size_t rev_name(uint8_t *out, const uint8_t *w, size_t wl)
             n += 1u + w[s];
         }
     out[n++] = 0;
-    return n;
-}
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
     return n;
 }
 
@@ -276,13 +249,13 @@ static size_t gen_obs(const struct gen *g, uint64_t i, uint8_t *key, uint8_t *ow
     }
     qsort(rds, nrd, sizeof rds[0], cmp_rd);
     size_t n = rev_name(key, owner, ol);
-    n += put_varint(key + n, type);
+    n += td_varint_put(key + n, type);
     n += rev_name(key + n, bw, bl);
     struct rd *prev = NULL;
     for (unsigned k = 0; k < nrd; k++) {
         if (prev && cmp_rd(prev, &rds[k]) == 0)
             continue;   /* unique within the set */
-        n += put_varint(key + n, rds[k].l);
+        n += td_varint_put(key + n, rds[k].l);
         memcpy(key + n, rds[k].b, rds[k].l);
         n += rds[k].l;
         prev = &rds[k];
@@ -322,7 +295,7 @@ static double leveldb_fill(const char *dir, uint64_t nkeys, size_t klen, size_t 
     leveldb_options_set_filter_policy(o, fp);
     leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
     leveldb_writeoptions_set_sync(wo, 0);
-    double t0 = now();
+    double t0 = bench_now();
     leveldb_t *db = leveldb_open(o, dir, &err);
     if (!db) {
         fprintf(stderr, "bench_index: leveldb open %s: %s\n", dir, err);
@@ -362,7 +335,7 @@ static double leveldb_fill(const char *dir, uint64_t nkeys, size_t klen, size_t 
     }
     leveldb_compact_range(db, NULL, 0, NULL, 0);
     leveldb_close(db);
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     leveldb_writebatch_destroy(wb);
     leveldb_writeoptions_destroy(wo);
     leveldb_options_destroy(o);
@@ -451,7 +424,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     /* 1. generate -> dedupe (sort) -> observation file */
-    double t0 = now();
+    double t0 = bench_now();
     snprintf(path, sizeof path, "%s/spill", dir);
     if (mkdir(path, 0700) != 0) {
         perror("bench_index: mkdir");
@@ -500,7 +473,7 @@ int main(int argc, char **argv)
     }
     uint64_t nobs = td_dedupe_stats(dd)->emitted;
     td_dedupe_destroy(&dd);
-    double t_gen = now() - t0;
+    double t_gen = bench_now() - t0;
     printf("generated %llu observations (%llu distinct RRsets) in %.1f s; observation file %.1f MB\n",
            (unsigned long long)n, (unsigned long long)nobs, t_gen, du_bytes(obsfile) / 1e6);
     fflush(stdout);
@@ -509,7 +482,7 @@ int main(int argc, char **argv)
     char root[4200];
     snprintf(root, sizeof root, "%s/index", dir);
     snprintf(cmd, sizeof cmd, "'%s/tapdns-index' build --db '%s' --hour %s '%s'", bin, root, HOUR_TEXT, obsfile);
-    t0 = now();
+    t0 = bench_now();
     FILE *p = popen(cmd, "r");
     if (!p) {
         perror("bench_index: popen");
@@ -527,7 +500,7 @@ int main(int argc, char **argv)
             snprintf(tool_spill, sizeof tool_spill, "%s", line);
     }
     int st = pclose(p);
-    double t_build = now() - t0;
+    double t_build = bench_now() - t0;
     if (st != 0 || !genname[0]) {
         fprintf(stderr, "bench_index: %s failed (status %d)\n", cmd, st);
         goto out;
@@ -614,7 +587,7 @@ int main(int argc, char **argv)
         q.kind = TD_IQ_RRSET;
         q.rrtype = TD_INDEX_ANY;
         found = 0;
-        t0 = now();
+        t0 = bench_now();
         for (uint32_t k = 0; k < nsample; k++) {
             q.name = sample[order[k]];
             q.name_len = sample_len[order[k]];
@@ -623,7 +596,7 @@ int main(int argc, char **argv)
                 goto read_fail;
             found += got;
         }
-        tl[r] = now() - t0;
+        tl[r] = bench_now() - t0;
 
         memset(&q, 0, sizeof q);
         q.kind = TD_IQ_RDATA_IP;
@@ -631,24 +604,24 @@ int main(int argc, char **argv)
         q.ip_len = 4;
         memcpy(q.ip_lo, g.hot_ip[0], 4);
         memcpy(q.ip_hi, g.hot_ip[0], 4);
-        t0 = now();
+        t0 = bench_now();
         nhot = run_query(idx, &q);
-        th[r] = now() - t0;
+        th[r] = bench_now() - t0;
         memset(q.ip_lo, 0, sizeof q.ip_lo);
         memcpy(q.ip_lo, g.net24, 3);
         q.ip_prefix = 24;
-        t0 = now();
+        t0 = bench_now();
         nnet = run_query(idx, &q);
-        tn[r] = now() - t0;
+        tn[r] = bench_now() - t0;
 
         memset(&q, 0, sizeof q);
         q.kind = TD_IQ_RRSET_BELOW;
         q.rrtype = TD_INDEX_ANY;
         q.name = bigdom;
         q.name_len = bigdom_len;
-        t0 = now();
+        t0 = bench_now();
         nwild = run_query(idx, &q);
-        tw[r] = now() - t0;
+        tw[r] = bench_now() - t0;
         if (nhot < 0 || nnet < 0 || nwild < 0)
             goto read_fail;
     }
@@ -692,7 +665,7 @@ int main(int argc, char **argv)
         memset(&q, 0, sizeof q);
         q.kind = TD_IQ_RRSET;
         q.rrtype = TD_INDEX_ANY;
-        t0 = now();
+        t0 = bench_now();
         for (uint32_t k = 0; k < nsample; k++) {
             q.name = sample[order[k]];
             q.name_len = sample_len[order[k]];
@@ -700,7 +673,7 @@ int main(int argc, char **argv)
                 goto read_fail;
         }
         if (r > 0)
-            tl[r - 1] = now() - t0;
+            tl[r - 1] = bench_now() - t0;
     }
     ml = median(tl, runs);
     printf("%-44s %14.0f\n", "exact lookups, warm cache of the whole gen: /s", nsample / ml);
