@@ -1085,16 +1085,7 @@ int td_bw_save(const struct td_bw *b, const char *path, char *err, size_t errlen
         unlink(tmp);
         return -1;
     }
-    if (rename(tmp, path) != 0) {
-        td_errf(err, errlen, "%s: rename: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (td_fsync_parent(path) != 0) {
-        td_errf(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return td_rename_durable(tmp, path, err, errlen);
 }
 
 /* Walks the entries of a checked file body; with b == NULL only validates. Returns 0 or

@@ -229,14 +229,10 @@ int td_batch_state_commit(const char *dir, const struct td_batch_state *s, char 
         fprintf(f, "done %s\n", s->done[i]);
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", bad ? tmp : path, strerror(errno));
+    if (bad) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
-    if (td_fsync_dir(dir) != 0) {
-        snprintf(err, errlen, "%s: fsync of the directory: %s", dir, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return td_rename_durable(tmp, path, err, errlen);
 }

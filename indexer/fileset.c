@@ -347,16 +347,7 @@ int td_fileset_store(const char *root, const struct td_fileset *fs, char *err, s
         unlink(tmp);
         return -1;
     }
-    if (rename(tmp, path) != 0) {
-        td_errf(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (td_fsync_dir(root) != 0) {
-        td_errf(err, errlen, "%s: fsync: %s", root, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return td_rename_durable(tmp, path, err, errlen);
 }
 
 int td_fileset_lock(const char *root, char *err, size_t errlen)

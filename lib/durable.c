@@ -1,5 +1,6 @@
 /* durable.c: see durable.h. */
 #include "durable.h"
+#include "errf.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,4 +34,18 @@ int td_fsync_parent(const char *path)
     memcpy(dir, path, (size_t)(slash - path));
     dir[slash - path] = '\0';
     return td_fsync_dir(dir);
+}
+
+int td_rename_durable(const char *tmp, const char *path, char *err, size_t errlen)
+{
+    if (rename(tmp, path) != 0) {
+        td_errf(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (td_fsync_parent(path) != 0) {
+        td_errf(err, errlen, "%s: fsync of the directory: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }

@@ -2,10 +2,16 @@
  * that holds the entry). Both keep errno of the failing call. */
 #ifndef TD_DURABLE_H
 #define TD_DURABLE_H
+#include <stddef.h>
 
 /* fsync of the directory dir; 0 or -1. */
 int td_fsync_dir(const char *dir);
 /* fsync of the directory holding path ("." when path has no slash); 0 or -1. */
 int td_fsync_parent(const char *path);
+
+/* The last step of an atomic file replacement: rename tmp (written and fsynced by the
+ * caller) to path, then fsync path's directory. On a failed rename tmp is removed. 0, or -1
+ * with err ("... : reason"). */
+int td_rename_durable(const char *tmp, const char *path, char *err, size_t errlen);
 
 #endif
