@@ -14,17 +14,19 @@ SANITIZER ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -MMD -MP
-LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -lpthread
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -Iquery -MMD -MP
+LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -lpthread
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-# Library: everything in lib/, spool/, batch/ and indexer/ except program mains (tool_*.c).
+# Library: everything in lib/, spool/, batch/, indexer/ and query/ except program mains
+# (tool_*.c, query/main_*.c). xdp/ and dpdk-capture/ have their own fragments (below).
 LIB_SRC   := $(wildcard lib/*.c) $(filter-out spool/tool_%.c,$(wildcard spool/*.c)) \
              $(filter-out batch/tool_%.c,$(wildcard batch/*.c)) \
-             $(filter-out indexer/tool_%.c,$(wildcard indexer/*.c))
+             $(filter-out indexer/tool_%.c,$(wildcard indexer/*.c)) \
+             $(filter-out query/main_%.c,$(wildcard query/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_A     := $(BUILD)/libtapdns.a
 
@@ -34,8 +36,11 @@ BATCH_SRC := $(wildcard batch/tool_*.c)
 BATCH_OBJ := $(BATCH_SRC:%.c=$(BUILD)/obj/%.o)
 INDEX_SRC := $(wildcard indexer/tool_*.c)
 INDEX_OBJ := $(INDEX_SRC:%.c=$(BUILD)/obj/%.o)
+QUERYD_SRC := $(wildcard query/main_queryd.c)
+QUERY_SRC := $(wildcard query/main_query.c)
 PROGRAMS  := $(BUILD)/bin/tapdns-spool $(if $(BATCH_SRC),$(BUILD)/bin/tapdns-batch) \
-             $(if $(INDEX_SRC),$(BUILD)/bin/tapdns-index)
+             $(if $(INDEX_SRC),$(BUILD)/bin/tapdns-index) \
+             $(if $(QUERYD_SRC),$(BUILD)/bin/tapdns-queryd) $(if $(QUERY_SRC),$(BUILD)/bin/tapdns-query)
 
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -50,10 +55,16 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 
-.PHONY: all test check fuzz deps bench bench-capture bench-batch bench-index clean
+# Parts with toolchains of their own (BPF skeleton, DPDK). Each fragment adds its programs to
+# PROGRAMS, anything else `all` must build to EXTRA_ALL, and defines its bench-* target.
+# Their test binaries go to $(BUILD)/tests/test_* so that tests/run.sh runs them.
+EXTRA_ALL :=
+-include xdp/build.mk dpdk-capture/build.mk
+
+.PHONY: all test check fuzz deps bench bench-capture bench-batch bench-index bench-query clean
 # keep object files that pattern chains would treat as intermediate
 .SECONDARY:
-all: $(PROGRAMS) $(TEST_BIN) $(FUZZ_BIN) $(BENCH_BIN) $(BPF_CHECK)
+all: $(PROGRAMS) $(TEST_BIN) $(FUZZ_BIN) $(BENCH_BIN) $(BPF_CHECK) $(EXTRA_ALL)
 
 $(BUILD)/obj/bench/%.o: CFLAGS += -Itests/unit
 $(BUILD)/obj/%.o: %.c
@@ -76,6 +87,14 @@ $(BUILD)/bin/tapdns-index: $(INDEX_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bin/tapdns-queryd: $(BUILD)/obj/query/main_queryd.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/tapdns-query: $(BUILD)/obj/query/main_query.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -89,7 +108,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay_main.o $(LIB_A)
 fuzz: $(LIBFUZZ_BIN)
 $(BUILD)/fuzz/libfuzzer/%: fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -fsanitize=fuzzer,address,undefined \
+	$(CLANG) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -Iquery -fsanitize=fuzzer,address,undefined \
 	  -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_HELPER_OBJ) $(LIB_A)
@@ -112,6 +131,10 @@ bench-batch: $(BUILD)/bench/bench_batch
 # N RRsets (default 10 M; e.g. make bench-index N=1000000), temporary files under BENCH_DIR (/tmp)
 bench-index: $(BUILD)/bench/bench_index $(BUILD)/bin/tapdns-index
 	BIN=$(BUILD)/bin BENCH_DIR=$${BENCH_DIR:-/tmp} $(BUILD)/bench/bench_index $(or $(N),10000000) $${RUNS:-3}
+
+# Query service over HTTP (wrk) on an index of N RRsets; figures and baselines in bench/query.sh.
+bench-query: $(PROGRAMS) $(BENCH_BIN)
+	BUILD=$(BUILD) N=$(or $(N),10000000) bench/query.sh
 
 deps:
 	appliance/debian-deps.sh

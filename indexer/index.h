@@ -62,10 +62,17 @@ void td_index_close(struct td_index **ip);
 size_t td_index_generations(const struct td_index *idx);
 
 enum td_index_qkind {
-    TD_IQ_RRSET = 1,      /* rrset/name/NAME[/TYPE[/BAILIWICK]] */
+    TD_IQ_RRSET = 1,      /* rrset/name/NAME[/TYPE[/BAILIWICK]] (and rrset/raw/HEX: the same with a wire name) */
     TD_IQ_RRSET_BELOW,    /* rrset/name/ *.NAME: NAME and below, optional type, bailiwick */
     TD_IQ_RDATA_NAME,     /* rdata/name/NAME[/TYPE] */
     TD_IQ_RDATA_IP,       /* rdata/ip/ADDR, ADDR,PFX or LO-HI */
+    /* The kinds below were added for the query service (DESIGN.md 7, REFERENCE.md 4). */
+    TD_IQ_RRSET_ABOVE,    /* rrset/name/NAME.*: owners that start with NAME's labels and have at least one
+                           * more label on the right (name = NAME without the wildcard, as a wire name
+                           * ending in the root octet), via RRSET_NAME_FWD; optional type, bailiwick */
+    TD_IQ_RDATA_NAME_BELOW, /* rdata/name/ *.NAME: rdata names equal to NAME or below it, via RDATA_NAME_REV */
+    TD_IQ_RDATA_NAME_ABOVE, /* rdata/name/NAME.*: rdata names that start with NAME's labels plus >= 1 label */
+    TD_IQ_RDATA_RAW,      /* rdata/raw/HEX[/TYPE]: rdata octets equal to raw/raw_len exactly */
 };
 
 struct td_index_query {
@@ -85,6 +92,16 @@ struct td_index_query {
     uint8_t ip_lo[16], ip_hi[16];
     size_t ip_len;
     unsigned ip_prefix;
+    /* `+` wildcards (+.NAME, NAME.+): with RRSET_BELOW, RRSET_ABOVE, RDATA_NAME_BELOW, RDATA_NAME_ABOVE,
+     * one_label = 1 keeps only names with exactly one label more than NAME (and not NAME itself). */
+    int one_label;
+    /* RDATA_RAW: the rdata octets (copied at query start). */
+    const uint8_t *raw;
+    size_t raw_len;
+    /* aggr = false ("gravel", REFERENCE.md 1): 1 = do not merge across generations; the same key held
+     * by several generations comes out once per generation (in key order, then by time_first, then
+     * time_last), each with that generation's own value; fences then apply per result. */
+    int gravel;
     /* Inclusive fences on merged values; 0 = unset. */
     uint32_t time_first_before, time_first_after, time_last_before, time_last_after;
     uint64_t limit;         /* 0 = no limit */
