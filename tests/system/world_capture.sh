@@ -10,6 +10,10 @@ if [ "$(id -u)" != 0 ]; then
     echo "not ok - world: needs root for network namespaces"
     exit 1
 fi
+# One netns world at a time on this machine (namespace names are fixed): tests that bring up
+# the world (this one, tapdns-xdp's) hold this lock.
+exec 9>/run/lock/tapdns-world.lock
+flock 9
 work=$(mktemp -d /tmp/tapdns-world-test.XXXXXX)
 export TDW_STATE=$work/state   # world.sh down removes it
 pcap=$work/upstream.pcap
