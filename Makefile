@@ -55,11 +55,11 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 
-# Parts with toolchains of their own (BPF skeleton, DPDK). Each fragment adds its programs to
+# Parts with build rules of their own (BPF skeleton, DPDK, ship). Each fragment adds its programs to
 # PROGRAMS, anything else `all` must build to EXTRA_ALL, and defines its bench-* target.
 # Their test binaries go to $(BUILD)/tests/test_* so that tests/run.sh runs them.
 EXTRA_ALL :=
--include xdp/build.mk dpdk-capture/build.mk
+-include xdp/build.mk dpdk-capture/build.mk ship/build.mk
 
 .PHONY: all test check fuzz deps bench bench-capture bench-batch bench-index bench-query clean
 # keep object files that pattern chains would treat as intermediate
