@@ -2,6 +2,7 @@
  *   tapdns-batch --spool DIR --out DIR --state DIR [--root-hints FILE] [--config FILE] ...
  *   tapdns-batch cat FILE...      observation or discard files as COF JSON lines */
 #include "cli.h"
+#include "cof.h"
 #include "config.h"
 #include "config_keys.h"
 #include "dns_wire.h"
@@ -88,28 +89,15 @@ static int run(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
-/* One entry as a COF line. */
+/* One entry as a COF line (lib/cof.h; discards carry no bailiwick, then reason and rule). An
+ * entry whose names cannot be printed is skipped (the decoder checked them, so none is). */
 static void entry_json(struct td_json *j, const struct td_obs_key *k, const struct td_obs_value *v, int is_discard)
 {
-    static char text[65536];
-    td_json_object_begin(j);
-    if (td_dns_name_to_text(k->owner, k->owner_len, text, sizeof text) >= 0)
-        td_json_kstring(j, "rrname", text);
-    if (td_dns_type_to_text(k->rrtype, text, sizeof text) >= 0)
-        td_json_kstring(j, "rrtype", text);
-    if (!is_discard && td_dns_name_to_text(k->bailiwick, k->bailiwick_len, text, sizeof text) >= 0)
-        td_json_kstring(j, "bailiwick", text);
-    td_json_key(j, "rdata");
-    td_json_array_begin(j);
-    for (uint16_t i = 0; i < k->nrdata; i++) {
-        if (td_dns_rdata_to_text(k->rrtype, k->rdata[i], k->rdlen[i], text, sizeof text) < 0)
-            snprintf(text, sizeof text, "; unprintable");
-        td_json_string(j, text);
-    }
-    td_json_array_end(j);
-    td_json_kuint(j, "count", v->count);
-    td_json_kuint(j, "time_first", v->time_first);
-    td_json_kuint(j, "time_last", v->time_last);
+    const struct td_cof_entry e = { k->owner, k->owner_len, k->rrtype, is_discard ? NULL : k->bailiwick,
+                                    k->bailiwick_len, k->nrdata, k->rdata, k->rdlen, v->count, v->time_first,
+                                    v->time_last };
+    if (td_cof_object_open(j, &e, 0) != 0)
+        return;
     if (is_discard) {
         td_json_kstring(j, "reason", td_discard_reason_str(v->reason));
         if (v->reason == TD_DR_FILTER)
