@@ -40,7 +40,8 @@ QUERYD_SRC := $(wildcard query/main_queryd.c)
 QUERY_SRC := $(wildcard query/main_query.c)
 PROGRAMS  := $(BUILD)/bin/tapdns-spool $(if $(BATCH_SRC),$(BUILD)/bin/tapdns-batch) \
              $(if $(INDEX_SRC),$(BUILD)/bin/tapdns-index) \
-             $(if $(QUERYD_SRC),$(BUILD)/bin/tapdns-queryd) $(if $(QUERY_SRC),$(BUILD)/bin/tapdns-query)
+             $(if $(QUERYD_SRC),$(BUILD)/bin/tapdns-queryd) $(if $(QUERY_SRC),$(BUILD)/bin/tapdns-query) \
+             $(BUILD)/bin/tapdns-config
 
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -84,6 +85,10 @@ $(BUILD)/bin/tapdns-batch: $(BATCH_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/tapdns-index: $(INDEX_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/tapdns-config: $(BUILD)/obj/appliance/tool_config.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
