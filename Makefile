@@ -144,6 +144,39 @@ bench-query: $(PROGRAMS) $(BENCH_BIN)
 deps:
 	appliance/debian-deps.sh
 
+# make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]: programs, tapdns-jobs, systemd units and
+# timers (paths substituted), sysusers/tmpfiles entries, man pages (help2man from --help), the default
+# config (never over an existing one) and the docs with the config examples.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+VERSION    ?= 0.1
+BINDIR     := $(PREFIX)/bin
+UNITDIR    := $(PREFIX)/lib/systemd/system
+DOCDIR     := $(PREFIX)/share/doc/tapdns
+MANDIR     := $(PREFIX)/share/man/man1
+UNITS      := $(wildcard appliance/systemd/*.service appliance/systemd/*.timer)
+.PHONY: install man
+man: $(PROGRAMS)
+	@mkdir -p $(BUILD)/man
+	for p in $(PROGRAMS); do n=$$(basename $$p); \
+	    help2man -N --version-string=$(VERSION) -n "$$n (tapdns passive DNS)" -o $(BUILD)/man/$$n.1 $$p || exit 1; \
+	done
+install: $(PROGRAMS) man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(SYSCONFDIR)/tapdns $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	install -m 0755 $(PROGRAMS) appliance/tapdns-jobs $(DESTDIR)$(BINDIR)/
+	for u in $(UNITS); do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $$u \
+	        >$(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -m 0644 appliance/systemd/tapdns.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/tapdns.conf
+	install -m 0644 appliance/systemd/tapdns.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tapdns.conf
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tapdns/tapdns.conf ] || \
+	    install -m 0644 appliance/tapdns.conf $(DESTDIR)$(SYSCONFDIR)/tapdns/tapdns.conf
+	install -m 0644 README.md spool/FORMAT.md batch/OBS_FORMAT.md indexer/KEYS.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 appliance/tapdns.conf appliance/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+
 clean:
 	rm -rf $(BUILD) build-*
 
