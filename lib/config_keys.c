@@ -31,6 +31,7 @@ const char *const td_config_known_keys[] = {
     "index.cache",
     "index.export_dir",
     "capture.stats_interval",
+    "capture.metrics_dir",
     "capture.queues",
     "xdp.iface",
     "xdp.mode",
