@@ -41,7 +41,7 @@ QUERY_SRC := $(wildcard query/main_query.c)
 PROGRAMS  := $(BUILD)/bin/tapdns-spool $(if $(BATCH_SRC),$(BUILD)/bin/tapdns-batch) \
              $(if $(INDEX_SRC),$(BUILD)/bin/tapdns-index) \
              $(if $(QUERYD_SRC),$(BUILD)/bin/tapdns-queryd) $(if $(QUERY_SRC),$(BUILD)/bin/tapdns-query) \
-             $(BUILD)/bin/tapdns-config
+             $(BUILD)/bin/tapdns-config $(BUILD)/bin/tapdns-status
 
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -89,6 +89,10 @@ $(BUILD)/bin/tapdns-index: $(INDEX_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/tapdns-config: $(BUILD)/obj/appliance/tool_config.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/tapdns-status: $(BUILD)/obj/appliance/tool_status.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
