@@ -1,7 +1,12 @@
 /* index.c: the reading library (index.h has the contract): FILESET -> one LevelDB per
- * generation with a shared block cache; a query is one key range scanned in every generation
- * the fences do not prune, merged by key (a binary heap of generation iterators), entries of
- * equal keys merged by value, then decoded, checked, fenced, offset and limited. */
+ * generation with a shared block cache. A query is a key-range scan ("main" scan) over every
+ * generation the fences do not prune, merged by key (a binary heap of generation iterators),
+ * entries of equal keys merged by value (or kept apart, gravel), then decoded, checked,
+ * fenced, probed against the pruned generations, offset and limited. Two kinds are two-level:
+ * an "outer" scan of name keys (RRSET_NAME_FWD for rrset X.*, RDATA_NAME_REV for rdata *.X)
+ * gives one name at a time, and the main scan is re-aimed at that name's range in the
+ * generations that hold the name. Wildcards seek past keys they cannot use (the name X
+ * itself where excluded, names deeper than one more label for `+`). */
 #include "index.h"
 
 #include <leveldb/c.h>
@@ -31,28 +36,53 @@ struct td_index {
     leveldb_readoptions_t *ropts;
 };
 
+/* Longest range bound or seek target: a raw rdata prefix (1 + 65535), or a wildcard prefix
+ * (at most 1 + 255 octets) plus one label. */
+#define SCAN_MAX (1 + 65535 + 64)
+
+/* One k-way merged scan of [start, end) over some generations. */
+struct scan {
+    leveldb_iterator_t **its;     /* per generation; NULL = not read by this scan */
+    size_t *heap, heap_n;         /* generations positioned inside the range, least key first */
+    uint8_t *start, *end;         /* SCAN_MAX each */
+    size_t start_len, end_len;    /* end_len 0: to the end of the key space */
+};
+
+/* One value of the current key: the merged one, or (gravel) one per generation. */
+struct gval {
+    struct td_obs_value v;
+    size_t gen;
+};
+
 struct td_index_iter {
     struct td_index *idx;
     struct td_index_query q;
     uint8_t name[TD_DNS_NAME_MAX], bw[TD_DNS_NAME_MAX];
-    int checks;
-    int below_bw; /* RRSET_BELOW with a bailiwick: checked here */
-    struct td_index_range range;
-    size_t n;                     /* iterators (generations scanned) */
-    leveldb_iterator_t **its;
-    size_t *removers, nremovers;  /* pruned generations: probed to remove their keys */
-    size_t *heap, heap_n;
+    uint8_t *raw;                 /* RDATA_RAW: copy of q->raw */
+    int checks;                   /* TD_IR_CHECK_* owed on the main scan's keys */
+    size_t n;                     /* generations scanned (not pruned) */
+    size_t *readers, nreaders;    /* their indexes */
+    size_t *removers, nremovers;  /* pruned generations: probed to remove their keys (not gravel) */
+    struct scan main, outer;      /* outer: two-level kinds only */
+    int two_level, inner_active;
+    size_t *ongens, nongens;      /* generations holding the current outer name */
+    uint8_t cur[TD_DNS_NAME_MAX]; /* the current outer name, wire order */
+    uint16_t cur_len;
+    uint8_t *tmp;                 /* SCAN_MAX: seek targets */
     uint64_t skipped, returned;
     int state;                    /* 0 running, 1 done, -1 error */
     char err[256];
-    /* the current result */
+    /* the current key, decoded into res, and its values */
     uint8_t *key;                 /* TD_INDEX_KEY_MAX */
     size_t klen;
     struct td_obs_key ok;
     struct td_index_rdata_key rk;
-    uint8_t *rdbuf;               /* 65535 */
+    uint8_t *rdbuf;               /* 65536 */
     const uint8_t *rd1[1];
     uint16_t rdl1[1];
+    struct td_index_result res;
+    struct gval *vals;            /* one per generation */
+    size_t nvals, vpos;
 };
 
 /* ---------- open / close ---------- */
@@ -160,43 +190,56 @@ size_t td_index_generations(const struct td_index *idx)
     return idx ? idx->n : 0;
 }
 
-/* ---------- heap of generation iterators, ordered by current key ---------- */
 
-static int it_cmp(struct td_index_iter *it, size_t a, size_t b)
+/* ---------- scans: heap of generation iterators, ordered by current key ---------- */
+
+static int key_cmp(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
 {
-    size_t la, lb;
-    const char *ka = leveldb_iter_key(it->its[a], &la);
-    const char *kb = leveldb_iter_key(it->its[b], &lb);
-    int c = memcmp(ka, kb, la < lb ? la : lb);
+    int c = memcmp(a, b, la < lb ? la : lb);
     if (c == 0)
         c = la < lb ? -1 : la > lb ? 1 : 0;
+    return c;
+}
+
+static int it_cmp(const struct scan *sc, size_t a, size_t b)
+{
+    size_t la, lb;
+    const char *ka = leveldb_iter_key(sc->its[a], &la);
+    const char *kb = leveldb_iter_key(sc->its[b], &lb);
+    int c = key_cmp((const uint8_t *)ka, la, (const uint8_t *)kb, lb);
     if (c == 0) /* equal keys: generation order, so ties are deterministic */
         c = a < b ? -1 : a > b ? 1 : 0;
     return c;
 }
 
-static void heap_down(struct td_index_iter *it, size_t i)
+static void heap_down(struct scan *sc, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < it->heap_n && it_cmp(it, it->heap[l], it->heap[m]) < 0)
+        if (l < sc->heap_n && it_cmp(sc, sc->heap[l], sc->heap[m]) < 0)
             m = l;
-        if (r < it->heap_n && it_cmp(it, it->heap[r], it->heap[m]) < 0)
+        if (r < sc->heap_n && it_cmp(sc, sc->heap[r], sc->heap[m]) < 0)
             m = r;
         if (m == i)
             return;
-        size_t t = it->heap[i];
-        it->heap[i] = it->heap[m];
-        it->heap[m] = t;
+        size_t t = sc->heap[i];
+        sc->heap[i] = sc->heap[m];
+        sc->heap[m] = t;
         i = m;
     }
 }
 
-/* 1 if iterator j is on a key inside the range, 0 if exhausted or past the end, -1 on a
- * LevelDB error (it->err set). */
-static int in_range(struct td_index_iter *it, size_t j)
+static void heapify(struct scan *sc)
 {
-    leveldb_iterator_t *li = it->its[j];
+    for (size_t i = sc->heap_n; i-- > 0;)
+        heap_down(sc, i);
+}
+
+/* 1 if generation j's iterator of sc is on a key inside the range, 0 if exhausted or past
+ * the end, -1 on a LevelDB error (it->err set). */
+static int in_range(struct td_index_iter *it, const struct scan *sc, size_t j)
+{
+    leveldb_iterator_t *li = sc->its[j];
     if (!leveldb_iter_valid(li)) {
         char *lerr = NULL;
         leveldb_iter_get_error(li, &lerr);
@@ -207,13 +250,157 @@ static int in_range(struct td_index_iter *it, size_t j)
         }
         return 0;
     }
-    if (it->range.end_len == 0)
+    if (sc->end_len == 0)
         return 1;
     size_t kl;
     const char *k = leveldb_iter_key(li, &kl);
-    size_t el = it->range.end_len;
-    int c = memcmp(k, it->range.end, kl < el ? kl : el);
-    return c < 0 || (c == 0 && kl < el);
+    return key_cmp((const uint8_t *)k, kl, sc->end, sc->end_len) < 0;
+}
+
+/* The least key above every key with prefix p[0..len) into out (last octet below 0xFF
+ * incremented, the rest dropped); returns its length, 0 if there is none (unbounded). */
+static size_t prefix_succ(const uint8_t *p, size_t len, uint8_t *out)
+{
+    while (len > 0 && p[len - 1] == 0xff)
+        len--;
+    if (len == 0)
+        return 0;
+    memcpy(out, p, len);
+    out[len - 1]++;
+    return len;
+}
+
+static void scan_set_range(struct scan *sc, const struct td_index_range *r)
+{
+    memcpy(sc->start, r->start, r->start_len);
+    sc->start_len = r->start_len;
+    memcpy(sc->end, r->end, r->end_len);
+    sc->end_len = r->end_len;
+}
+
+/* Positions the iterators of gens[0..ng) at the range start and builds the heap. */
+static int scan_seek(struct td_index_iter *it, struct scan *sc, const size_t *gens, size_t ng)
+{
+    sc->heap_n = 0;
+    for (size_t i = 0; i < ng; i++) {
+        size_t j = gens[i];
+        leveldb_iter_seek(sc->its[j], (const char *)sc->start, sc->start_len);
+        int r = in_range(it, sc, j);
+        if (r < 0)
+            return -1;
+        if (r)
+            sc->heap[sc->heap_n++] = j;
+    }
+    heapify(sc);
+    return 0;
+}
+
+/* Moves every iterator of sc past the keys that start with key[0..cut) (they all sort before
+ * the target): one seek each for those still below it, instead of walking them. */
+static int scan_skip_prefix(struct td_index_iter *it, struct scan *sc, const uint8_t *key, size_t cut)
+{
+    if (cut > SCAN_MAX) {
+        td_errf(it->err, sizeof it->err, "seek target of %zu octets", cut);
+        return -1;
+    }
+    size_t tl = prefix_succ(key, cut, it->tmp);
+    if (tl == 0) {
+        sc->heap_n = 0;
+        return 0;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < sc->heap_n; i++) {
+        size_t j = sc->heap[i], kl;
+        const char *k = leveldb_iter_key(sc->its[j], &kl);
+        if (key_cmp((const uint8_t *)k, kl, it->tmp, tl) < 0) {
+            leveldb_iter_seek(sc->its[j], (const char *)it->tmp, tl);
+            int r = in_range(it, sc, j);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                continue;
+        }
+        sc->heap[w++] = j;
+    }
+    sc->heap_n = w;
+    heapify(sc);
+    return 0;
+}
+
+static void merge_value(struct td_obs_value *a, const struct td_obs_value *b)
+{
+    a->count = a->count > UINT64_MAX - b->count ? UINT64_MAX : a->count + b->count;
+    if (b->time_first < a->time_first)
+        a->time_first = b->time_first;
+    if (b->time_last > a->time_last)
+        a->time_last = b->time_last;
+}
+
+static int gval_less(const struct gval *a, const struct gval *b)
+{
+    if (a->v.time_first != b->v.time_first)
+        return a->v.time_first < b->v.time_first;
+    if (a->v.time_last != b->v.time_last)
+        return a->v.time_last < b->v.time_last;
+    return a->gen < b->gen;
+}
+
+/* Pops the least key of sc into key/klen, advancing every generation on it. Values: merged
+ * into vals[0] (*nvals 1), or with gravel one per generation sorted by time_first, time_last,
+ * generation. gens (may be NULL) receives the generations that held the key. 1, 0 at the
+ * end, -1 on error. */
+static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8_t *key, size_t *klen,
+                    struct gval *vals, size_t *nvals, size_t *gens, size_t *ngens)
+{
+    if (sc->heap_n == 0)
+        return 0;
+    size_t j = sc->heap[0];
+    size_t kl, vl;
+    const char *k = leveldb_iter_key(sc->its[j], &kl);
+    if (kl > TD_INDEX_KEY_MAX) {
+        td_errf(it->err, sizeof it->err, "generation %s: key of %zu octets", it->idx->gens[j].name, kl);
+        return -1;
+    }
+    memcpy(key, k, kl);
+    *klen = kl;
+    size_t nv = 0, ng = 0;
+    while (sc->heap_n > 0) {
+        j = sc->heap[0];
+        k = leveldb_iter_key(sc->its[j], &kl);
+        if (kl != *klen || memcmp(k, key, kl) != 0)
+            break;
+        const char *val = leveldb_iter_value(sc->its[j], &vl);
+        struct td_obs_value gv;
+        if (td_index_value_decode((const uint8_t *)val, vl, &gv) != 0) {
+            td_errf(it->err, sizeof it->err, "generation %s: malformed value", it->idx->gens[j].name);
+            return -1;
+        }
+        if (gravel || nv == 0) {
+            /* insertion by (time_first, time_last, generation); generations come in order */
+            struct gval g = { gv, j };
+            size_t p = nv++;
+            while (p > 0 && gval_less(&g, &vals[p - 1])) {
+                vals[p] = vals[p - 1];
+                p--;
+            }
+            vals[p] = g;
+        } else {
+            merge_value(&vals[0].v, &gv);
+        }
+        if (gens)
+            gens[ng++] = j;
+        leveldb_iter_next(sc->its[j]);
+        int r = in_range(it, sc, j);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            sc->heap[0] = sc->heap[--sc->heap_n];
+        heap_down(sc, 0);
+    }
+    *nvals = nv;
+    if (ngens)
+        *ngens = ng;
+    return 1;
 }
 
 /* ---------- query start / end ---------- */
@@ -240,29 +427,81 @@ static int copy_name(const uint8_t *src, size_t len, uint8_t *dst, char *err, si
     return 0;
 }
 
+/* RDATA_RAW: prefix tb raw; the type and the exact length are checked on each key. */
+static int raw_range(struct td_index_iter *it, char *err, size_t errlen)
+{
+    const struct td_index_query *q = &it->q;
+    uint8_t tb = TD_IK_RDATA;
+    if (q->rrtype == TD_INDEX_ANY_DNSSEC)
+        tb |= TD_IK_DNSSEC;
+    else if (q->rrtype >= 0 && q->rrtype <= 0xffff)
+        tb = td_index_type_byte(TD_IK_RDATA, (uint16_t)q->rrtype);
+    else if (q->rrtype != TD_INDEX_ANY) {
+        td_errf(err, errlen, "index query: bad rrtype %d", q->rrtype);
+        return -1;
+    }
+    it->main.start[0] = tb;
+    memcpy(it->main.start + 1, it->raw, q->raw_len);
+    it->main.start_len = 1 + q->raw_len;
+    it->main.end_len = prefix_succ(it->main.start, it->main.start_len, it->main.end);
+    return q->rrtype >= 0 ? TD_IR_CHECK_TYPE | TD_IR_CHECK_RDATA : TD_IR_CHECK_RDATA;
+}
+
+/* Validates the query and sets the first range (the outer one for two-level kinds). */
 static int make_range(struct td_index_iter *it, char *err, size_t errlen)
 {
     struct td_index_query *q = &it->q;
+    struct td_index_range r;
     int c;
+    int rdata_kind = q->kind == TD_IQ_RDATA_NAME || q->kind == TD_IQ_RDATA_IP || q->kind == TD_IQ_RDATA_RAW ||
+                     q->kind == TD_IQ_RDATA_NAME_BELOW || q->kind == TD_IQ_RDATA_NAME_ABOVE;
+    if (rdata_kind && q->bailiwick) {
+        td_errf(err, errlen, "index query: rdata lookups have no bailiwick");
+        return -1;
+    }
+    if (q->one_label && q->kind != TD_IQ_RRSET_BELOW && q->kind != TD_IQ_RRSET_ABOVE &&
+        q->kind != TD_IQ_RDATA_NAME_BELOW && q->kind != TD_IQ_RDATA_NAME_ABOVE) {
+        td_errf(err, errlen, "index query: `+` (one_label) only with a wildcard kind");
+        return -1;
+    }
     switch (q->kind) {
     case TD_IQ_RRSET:
-        c = td_index_range_rrset(&it->range, it->name, q->name_len, q->rrtype, q->bailiwick ? it->bw : NULL,
+        c = td_index_range_rrset(&r, it->name, q->name_len, q->rrtype, q->bailiwick ? it->bw : NULL,
                                  q->bailiwick_len, err, errlen);
         break;
     case TD_IQ_RRSET_BELOW:
-        c = td_index_range_rrset_below(&it->range, it->name, q->name_len, q->rrtype, err, errlen);
-        if (c >= 0 && q->bailiwick) {
+        c = td_index_range_rrset_below(&r, it->name, q->name_len, q->rrtype, err, errlen);
+        if (c >= 0 && q->bailiwick)
             c |= TD_IR_CHECK_BAILIWICK;
-            it->below_bw = 1;
-        }
+        break;
+    case TD_IQ_RRSET_ABOVE:
+        /* the bailiwick is checked by the per-name range; validate it here */
+        c = td_index_range_rrset(&r, it->name, q->name_len, q->rrtype, q->bailiwick ? it->bw : NULL,
+                                 q->bailiwick_len, err, errlen);
+        if (c >= 0)
+            c = td_index_range_name_fwd(&r, it->name, q->name_len, q->rrtype, err, errlen);
+        it->two_level = 1;
         break;
     case TD_IQ_RDATA_NAME:
-        if (q->bailiwick) {
-            td_errf(err, errlen, "index query: rdata lookups have no bailiwick");
+        c = td_index_range_rdata_name(&r, it->name, q->name_len, q->rrtype, err, errlen);
+        break;
+    case TD_IQ_RDATA_NAME_BELOW:
+        c = td_index_range_name_rev_below(&r, it->name, q->name_len, q->rrtype, err, errlen);
+        it->two_level = 1;
+        break;
+    case TD_IQ_RDATA_NAME_ABOVE:
+        c = td_index_range_rdata_name_above(&r, it->name, q->name_len, q->rrtype, err, errlen);
+        break;
+    case TD_IQ_RDATA_RAW:
+        if (!it->raw || q->raw_len == 0 || q->raw_len > 0xffff) {
+            td_errf(err, errlen, "index query: raw rdata of %zu octets (1..65535)", q->raw_len);
             return -1;
         }
-        c = td_index_range_rdata_name(&it->range, it->name, q->name_len, q->rrtype, err, errlen);
-        break;
+        c = raw_range(it, err, errlen);
+        if (c < 0)
+            return -1;
+        it->checks = c;
+        return 0;
     case TD_IQ_RDATA_IP: {
         if (q->ip_len != 4 && q->ip_len != 16) {
             td_errf(err, errlen, "index query: an address is 4 or 16 octets, not %zu", q->ip_len);
@@ -273,14 +512,10 @@ static int make_range(struct td_index_iter *it, char *err, size_t errlen)
             td_errf(err, errlen, "index query: rdata ip of %zu octets with rrtype %d", q->ip_len, q->rrtype);
             return -1;
         }
-        if (q->bailiwick) {
-            td_errf(err, errlen, "index query: rdata lookups have no bailiwick");
-            return -1;
-        }
         if (q->ip_prefix)
-            c = td_index_range_cidr(&it->range, q->ip_lo, q->ip_len, q->ip_prefix, err, errlen);
+            c = td_index_range_cidr(&r, q->ip_lo, q->ip_len, q->ip_prefix, err, errlen);
         else
-            c = td_index_range_ip(&it->range, q->ip_lo, q->ip_hi, q->ip_len, err, errlen);
+            c = td_index_range_ip(&r, q->ip_lo, q->ip_hi, q->ip_len, err, errlen);
         break;
     }
     default:
@@ -289,7 +524,46 @@ static int make_range(struct td_index_iter *it, char *err, size_t errlen)
     }
     if (c < 0)
         return -1;
-    it->checks = c;
+    if (it->two_level) {
+        scan_set_range(&it->outer, &r);
+    } else {
+        scan_set_range(&it->main, &r);
+        it->checks = c;
+    }
+    return 0;
+}
+
+static int scan_alloc(struct scan *sc, size_t n)
+{
+    sc->its = calloc(n ? n : 1, sizeof *sc->its);
+    sc->heap = calloc(n ? n : 1, sizeof *sc->heap);
+    sc->start = malloc(SCAN_MAX);
+    sc->end = malloc(SCAN_MAX);
+    return sc->its && sc->heap && sc->start && sc->end ? 0 : -1;
+}
+
+static void scan_free(struct scan *sc, size_t n)
+{
+    if (sc->its)
+        for (size_t i = 0; i < n; i++)
+            if (sc->its[i])
+                leveldb_iter_destroy(sc->its[i]);
+    free(sc->its);
+    free(sc->heap);
+    free(sc->start);
+    free(sc->end);
+}
+
+static int scan_iterators(struct td_index_iter *it, struct scan *sc, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < it->nreaders; i++) {
+        size_t j = it->readers[i];
+        sc->its[j] = leveldb_create_iterator(it->idx->gens[j].db, it->idx->ropts);
+        if (!sc->its[j]) {
+            td_errf(err, errlen, "index query: cannot create an iterator");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -307,7 +581,28 @@ struct td_index_iter *td_index_query_start(struct td_index *idx, const struct td
     }
     it->idx = idx;
     it->q = *q;
-    if (q->kind != TD_IQ_RDATA_IP) {
+    it->q.raw = NULL;
+    size_t n = idx->n ? idx->n : 1;
+    int two = q->kind == TD_IQ_RRSET_ABOVE || q->kind == TD_IQ_RDATA_NAME_BELOW;
+    if (scan_alloc(&it->main, idx->n) != 0 || (two && scan_alloc(&it->outer, idx->n) != 0) ||
+        !(it->key = malloc(TD_INDEX_KEY_MAX)) || !(it->tmp = malloc(SCAN_MAX)) ||
+        !(it->rdbuf = malloc(65536)) || !(it->readers = calloc(n, sizeof *it->readers)) ||
+        !(it->removers = calloc(n, sizeof *it->removers)) || !(it->ongens = calloc(n, sizeof *it->ongens)) ||
+        !(it->vals = calloc(n, sizeof *it->vals))) {
+        td_errf(err, errlen, "index query: out of memory");
+        goto fail;
+    }
+    if (q->kind == TD_IQ_RDATA_RAW) {
+        if (q->raw && q->raw_len > 0 && q->raw_len <= 0xffff) {
+            if (!(it->raw = malloc(q->raw_len))) {
+                td_errf(err, errlen, "index query: out of memory");
+                goto fail;
+            }
+            memcpy(it->raw, q->raw, q->raw_len);
+            it->q.raw = it->raw;
+        }
+    }
+    if (q->kind != TD_IQ_RDATA_IP && q->kind != TD_IQ_RDATA_RAW) {
         if (copy_name(q->name, q->name_len, it->name, err, errlen, "name") != 0)
             goto fail;
         it->q.name = it->name;
@@ -322,38 +617,24 @@ struct td_index_iter *td_index_query_start(struct td_index *idx, const struct td
     }
     if (make_range(it, err, errlen) != 0)
         goto fail;
-    it->key = malloc(TD_INDEX_KEY_MAX);
-    it->rdbuf = malloc(65536);
-    it->its = calloc(idx->n ? idx->n : 1, sizeof *it->its);
-    it->heap = calloc(idx->n ? idx->n : 1, sizeof *it->heap);
-    it->removers = calloc(idx->n ? idx->n : 1, sizeof *it->removers);
-    if (!it->key || !it->rdbuf || !it->its || !it->heap || !it->removers) {
-        td_errf(err, errlen, "index query: out of memory");
-        goto fail;
-    }
     for (size_t i = 0; i < idx->n; i++) {
         if (pruned(&it->q, &idx->gens[i])) {
-            it->removers[it->nremovers++] = i;
+            /* gravel: a pruned generation's entries fail the fences on their own, and they
+             * do not change the other generations' values: nothing to probe */
+            if (!it->q.gravel)
+                it->removers[it->nremovers++] = i;
             continue;
         }
-        leveldb_iterator_t *li = leveldb_create_iterator(idx->gens[i].db, idx->ropts);
-        if (!li) {
-            td_errf(err, errlen, "index query: cannot create an iterator");
-            goto fail;
-        }
-        it->its[i] = li;
-        it->n++;
-        leveldb_iter_seek(li, (const char *)it->range.start, it->range.start_len);
-        int r = in_range(it, i);
-        if (r < 0) {
-            td_errf(err, errlen, "%s", it->err);
-            goto fail;
-        }
-        if (r)
-            it->heap[it->heap_n++] = i;
+        it->readers[it->nreaders++] = i;
     }
-    for (size_t i = it->heap_n; i-- > 0;)
-        heap_down(it, i);
+    it->n = it->nreaders;
+    if (scan_iterators(it, &it->main, err, errlen) != 0 ||
+        (it->two_level && scan_iterators(it, &it->outer, err, errlen) != 0))
+        goto fail;
+    if (scan_seek(it, it->two_level ? &it->outer : &it->main, it->readers, it->nreaders) != 0) {
+        td_errf(err, errlen, "%s", it->err);
+        goto fail;
+    }
     return it;
 fail:
     td_index_query_end(&it);
@@ -365,14 +646,15 @@ void td_index_query_end(struct td_index_iter **itp)
     struct td_index_iter *it = itp ? *itp : NULL;
     if (!it)
         return;
-    if (it->its)
-        for (size_t i = 0; i < it->idx->n; i++)
-            if (it->its[i])
-                leveldb_iter_destroy(it->its[i]);
-    free(it->its);
-    free(it->heap);
+    scan_free(&it->main, it->idx->n);
+    scan_free(&it->outer, it->idx->n);
+    free(it->readers);
     free(it->removers);
+    free(it->ongens);
+    free(it->vals);
+    free(it->raw);
     free(it->key);
+    free(it->tmp);
     free(it->rdbuf);
     free(it);
     *itp = NULL;
@@ -389,58 +671,6 @@ size_t td_index_iter_generations(const struct td_index_iter *it)
 }
 
 /* ---------- next ---------- */
-
-static void merge_value(struct td_obs_value *a, const struct td_obs_value *b)
-{
-    a->count = a->count > UINT64_MAX - b->count ? UINT64_MAX : a->count + b->count;
-    if (b->time_first < a->time_first)
-        a->time_first = b->time_first;
-    if (b->time_last > a->time_last)
-        a->time_last = b->time_last;
-}
-
-/* Pops the least key into it->key, merging the values of every generation on that key, and
- * advances those generations. 1, 0 at the end, -1 on error. */
-static int next_merged(struct td_index_iter *it, struct td_obs_value *v)
-{
-    if (it->heap_n == 0)
-        return 0;
-    size_t j = it->heap[0];
-    size_t kl, vl;
-    const char *k = leveldb_iter_key(it->its[j], &kl);
-    if (kl > TD_INDEX_KEY_MAX) {
-        td_errf(it->err, sizeof it->err, "generation %s: key of %zu octets", it->idx->gens[j].name, kl);
-        return -1;
-    }
-    memcpy(it->key, k, kl);
-    it->klen = kl;
-    int first = 1;
-    while (it->heap_n > 0) {
-        j = it->heap[0];
-        k = leveldb_iter_key(it->its[j], &kl);
-        if (kl != it->klen || memcmp(k, it->key, kl) != 0)
-            break;
-        const char *val = leveldb_iter_value(it->its[j], &vl);
-        struct td_obs_value gv;
-        if (td_index_value_decode((const uint8_t *)val, vl, &gv) != 0) {
-            td_errf(it->err, sizeof it->err, "generation %s: malformed value", it->idx->gens[j].name);
-            return -1;
-        }
-        if (first)
-            *v = gv;
-        else
-            merge_value(v, &gv);
-        first = 0;
-        leveldb_iter_next(it->its[j]);
-        int r = in_range(it, j);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            it->heap[0] = it->heap[--it->heap_n];
-        heap_down(it, 0);
-    }
-    return 1;
-}
 
 /* 1 if it->key is in a pruned generation (its merged value would then fail the fences: that
  * generation's times can only make a key fail), 0 if in none, -1 on error. Exact lookups: the
@@ -478,6 +708,16 @@ static int fences_pass(const struct td_index_query *q, const struct td_obs_value
     return 1;
 }
 
+/* 1 if no entry whose times lie within [nv.time_first, nv.time_last] can pass the fences:
+ * a name key's value bounds the values of every entry made for that name. */
+static int bound_fails(const struct td_index_query *q, const struct td_obs_value *nv)
+{
+    return (q->time_first_after && q->time_first_after > nv->time_last) ||
+           (q->time_last_after && q->time_last_after > nv->time_last) ||
+           (q->time_first_before && q->time_first_before < nv->time_first) ||
+           (q->time_last_before && q->time_last_before < nv->time_first);
+}
+
 /* Types whose RDATA key holds the name alone (the rdata name must equal it). */
 static int one_name_type(uint16_t t)
 {
@@ -489,12 +729,125 @@ static int one_name_type(uint16_t t)
     }
 }
 
-/* Decodes it->key into res and applies the owed checks: 1 = keep, 0 = skip, -1 = error. */
-static int decode_check(struct td_index_iter *it, struct td_index_result *res)
+/* Labels of a wire name (without the root). */
+static unsigned label_count(const uint8_t *n, size_t len)
+{
+    unsigned c = 0;
+    for (size_t o = 0; o < len && n[o]; o += 1u + n[o])
+        c++;
+    return c;
+}
+
+/* Length of the well-formed name at p (at most len octets), 0 if none. */
+static size_t wire_name_len(const uint8_t *p, size_t len)
+{
+    for (size_t o = 0; o < len && o < TD_DNS_NAME_MAX;) {
+        if (p[o] == 0)
+            return o + 1;
+        if (p[o] > 63)
+            return 0;
+        o += 1u + p[o];
+    }
+    return 0;
+}
+
+/* The labels of a name key after the wildcard's prefix key[0..p): SELF (the name X itself),
+ * ONE (exactly one more label), DEEPER (more; *cut = the octets up to the end of the first
+ * extra label), BAD (*cut = p + 1: no name can continue this way), or SHORT (the key ends). */
+enum step { STEP_SELF, STEP_ONE, STEP_DEEPER, STEP_BAD, STEP_SHORT };
+
+static enum step label_step(const uint8_t *key, size_t klen, size_t p, size_t *cut)
+{
+    if (p >= klen)
+        return STEP_SHORT;
+    uint8_t l = key[p];
+    if (l == 0) {
+        *cut = p + 1;
+        return STEP_SELF;
+    }
+    if (l > 63) {
+        *cut = p + 1;
+        return STEP_BAD;
+    }
+    size_t e = p + 1 + l;
+    if (e >= klen)
+        return STEP_SHORT;
+    *cut = e;
+    return key[e] == 0 ? STEP_ONE : STEP_DEEPER;
+}
+
+/* Wildcard shape of the key just popped from sc (prefix sc->start_len octets): 1 = use it,
+ * 0 = not this one (and the scan was moved past every key like it), -1 = error.
+ *   self_ok: X itself is wanted (`*.X` without `+`); one_label: `+`. */
+static int shape(struct td_index_iter *it, struct scan *sc, int self_ok, int one_label)
+{
+    size_t cut = 0;
+    switch (label_step(it->key, it->klen, sc->start_len, &cut)) {
+    case STEP_SELF:
+        if (self_ok && !one_label)
+            return 1;
+        return scan_skip_prefix(it, sc, it->key, cut) < 0 ? -1 : 0;
+    case STEP_BAD:
+        return scan_skip_prefix(it, sc, it->key, cut) < 0 ? -1 : 0;
+    case STEP_DEEPER:
+        if (!one_label)
+            return 1;
+        return scan_skip_prefix(it, sc, it->key, cut) < 0 ? -1 : 0;
+    case STEP_ONE:
+    case STEP_SHORT:
+    default:
+        return 1;
+    }
+}
+
+/* The next name of the outer scan that may hold results: aims the main scan at its range
+ * in the generations that hold the name. 1, 0 at the end, -1 on error. */
+static int next_outer(struct td_index_iter *it)
 {
     const struct td_index_query *q = &it->q;
+    for (;;) {
+        size_t nv = 0;
+        int r = scan_pop(it, &it->outer, 0, it->key, &it->klen, it->vals, &nv, it->ongens, &it->nongens);
+        if (r <= 0)
+            return r;
+        /* RRSET_ABOVE: X itself is not X.*; RDATA_NAME_BELOW: X is in *.X, not in +.X */
+        r = shape(it, &it->outer, q->kind == TD_IQ_RDATA_NAME_BELOW, q->one_label);
+        if (r < 0)
+            return -1;
+        if (r == 0 || bound_fails(q, &it->vals[0].v))
+            continue;
+        int dec = q->kind == TD_IQ_RRSET_ABOVE
+                      ? td_index_name_fwd_decode(it->key, it->klen, it->cur, &it->cur_len, NULL)
+                      : td_index_name_rev_decode(it->key, it->klen, it->cur, &it->cur_len, NULL);
+        if (dec != 0) {
+            td_errf(it->err, sizeof it->err, "malformed name key in the scan");
+            return -1;
+        }
+        struct td_index_range rg;
+        char err[128];
+        int c = q->kind == TD_IQ_RRSET_ABOVE
+                    ? td_index_range_rrset(&rg, it->cur, it->cur_len, q->rrtype, q->bailiwick ? it->bw : NULL,
+                                           q->bailiwick_len, err, sizeof err)
+                    : td_index_range_rdata_name(&rg, it->cur, it->cur_len, q->rrtype, err, sizeof err);
+        if (c < 0) {
+            td_errf(it->err, sizeof it->err, "name from the index: %s", err);
+            return -1;
+        }
+        it->checks = c;
+        scan_set_range(&it->main, &rg);
+        if (scan_seek(it, &it->main, it->ongens, it->nongens) != 0)
+            return -1;
+        return 1;
+    }
+}
+
+/* Decodes it->key into it->res and applies the owed checks: 1 = keep, 0 = skip, -1 = error. */
+static int decode_check(struct td_index_iter *it)
+{
+    const struct td_index_query *q = &it->q;
+    struct td_index_result *res = &it->res;
     memset(res, 0, sizeof *res);
-    if (q->kind == TD_IQ_RRSET || q->kind == TD_IQ_RRSET_BELOW) {
+    if (q->kind == TD_IQ_RRSET || q->kind == TD_IQ_RRSET_BELOW || q->kind == TD_IQ_RRSET_ABOVE) {
         if (td_index_rrset_decode(it->key, it->klen, &it->ok, NULL) != 0) {
             td_errf(it->err, sizeof it->err, "malformed RRSET key in the scan");
             return -1;
@@ -519,12 +872,20 @@ static int decode_check(struct td_index_iter *it, struct td_index_result *res)
         td_errf(it->err, sizeof it->err, "malformed RDATA key in the scan");
         return -1;
     }
+    uint16_t t = rk->rrtype;
     if (q->kind == TD_IQ_RDATA_IP) {
         uint16_t want = q->ip_len == 4 ? 1 : 28;
-        if (rk->rrtype != want || rk->sliced || rk->tail_len != q->ip_len)
+        if (t != want || rk->sliced || rk->tail_len != q->ip_len)
+            return 0;
+    } else if (q->kind == TD_IQ_RDATA_RAW) {
+        /* the range holds the raw octets as a prefix: only an unsliced key of exactly that
+         * length is that rdata */
+        if (rk->sliced || rk->tail_len != q->raw_len)
+            return 0;
+        if ((it->checks & TD_IR_CHECK_TYPE) && t != q->rrtype)
             return 0;
     } else {
-        uint16_t t = rk->rrtype;
+        /* rdata names: exact (RDATA_NAME, and RDATA_NAME_BELOW per name) or X.* */
         if (it->checks & TD_IR_CHECK_TYPE) {
             if (q->rrtype >= 0 ? t != q->rrtype : !td_index_rdata_name_type(t))
                 return 0;
@@ -532,9 +893,26 @@ static int decode_check(struct td_index_iter *it, struct td_index_result *res)
         /* A type with a sliced key matches names through that key only. */
         if (td_index_slice_offset(t) && !rk->sliced)
             return 0;
-        if (it->checks & TD_IR_CHECK_RDATA) {
+        if (q->kind == TD_IQ_RDATA_NAME_ABOVE) {
+            size_t xl = q->name_len; /* the key holds X's labels; the name must have more */
+            size_t nl = wire_name_len(rk->tail, rk->tail_len);
+            if (nl <= xl || memcmp(rk->tail, it->name, xl - 1) != 0)
+                return 0;
+            if (one_name_type(t) && rk->tail_len != nl)
+                return 0;
+            if (q->one_label && label_count(rk->tail, nl) != label_count(it->name, xl) + 1)
+                return 0;
+        } else {
+            const uint8_t *nm = it->name;
             size_t n = q->name_len;
-            if (rk->tail_len < n || memcmp(rk->tail, it->name, n) != 0)
+            if (q->kind == TD_IQ_RDATA_NAME_BELOW) {
+                /* only types with RDATA_NAME_REV entries: the names come from those */
+                if (!td_index_name_rev_type(t))
+                    return 0;
+                nm = it->cur;
+                n = it->cur_len;
+            }
+            if (rk->tail_len < n || memcmp(rk->tail, nm, n) != 0)
                 return 0;
             if (one_name_type(t) && rk->tail_len != n)
                 return 0;
@@ -557,6 +935,48 @@ static int decode_check(struct td_index_iter *it, struct td_index_result *res)
     return 1;
 }
 
+/* The next key that passes the checks, decoded into it->res, its values in it->vals. 1, 0
+ * at the end, -1 on error. */
+static int next_key(struct td_index_iter *it)
+{
+    const struct td_index_query *q = &it->q;
+    for (;;) {
+        if (it->two_level && !it->inner_active) {
+            int r = next_outer(it);
+            if (r <= 0)
+                return r;
+            it->inner_active = 1;
+        }
+        int r = scan_pop(it, &it->main, q->gravel, it->key, &it->klen, it->vals, &it->nvals, NULL, NULL);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            if (it->two_level) {
+                it->inner_active = 0;
+                continue;
+            }
+            return 0;
+        }
+        it->vpos = 0;
+        if (q->kind == TD_IQ_RRSET_BELOW && q->one_label) {
+            r = shape(it, &it->main, 0, 1);
+        } else if (q->kind == TD_IQ_RDATA_NAME_ABOVE) {
+            r = shape(it, &it->main, 0, q->one_label);
+        } else {
+            r = 1;
+        }
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            continue;
+        r = decode_check(it);
+        if (r < 0)
+            return -1;
+        if (r)
+            return 1;
+    }
+}
+
 int td_index_next(struct td_index_iter *it, struct td_index_result *res)
 {
     if (!it || !res)
@@ -568,33 +988,33 @@ int td_index_next(struct td_index_iter *it, struct td_index_result *res)
             it->state = 1;
             return 0;
         }
-        struct td_obs_value v = { 0 };
-        int r = next_merged(it, &v);
-        if (r <= 0) {
-            it->state = r < 0 ? -1 : 1;
-            return r;
+        if (it->vpos >= it->nvals) {
+            int r = next_key(it);
+            if (r <= 0) {
+                it->state = r < 0 ? -1 : 1;
+                return r;
+            }
         }
-        r = decode_check(it, res);
-        if (r < 0) {
-            it->state = -1;
-            return -1;
-        }
-        if (r == 0 || !fences_pass(&it->q, &v))
+        const struct td_obs_value *v = &it->vals[it->vpos++].v;
+        if (!fences_pass(&it->q, v))
             continue;
-        r = in_removers(it);
-        if (r < 0) {
-            it->state = -1;
-            return -1;
+        if (it->nremovers) {
+            int r = in_removers(it);
+            if (r < 0) {
+                it->state = -1;
+                return -1;
+            }
+            if (r)
+                continue;
         }
-        if (r)
-            continue;
         if (it->skipped < it->q.offset) {
             it->skipped++;
             continue;
         }
-        res->count = v.count;
-        res->time_first = v.time_first;
-        res->time_last = v.time_last;
+        *res = it->res;
+        res->count = v->count;
+        res->time_first = v->time_first;
+        res->time_last = v->time_last;
         it->returned++;
         return 1;
     }

@@ -98,6 +98,11 @@ static int has_name_rev(uint16_t t)
     }
 }
 
+int td_index_name_rev_type(uint16_t t)
+{
+    return has_name_rev(t);
+}
+
 int td_index_rdata_name_type(uint16_t t)
 {
     switch (t) {
@@ -539,6 +544,14 @@ int td_index_range_rdata_name(struct td_index_range *r, const uint8_t *name, siz
     if (rrtype >= 0 && rdata_is_one_name((uint16_t)rrtype))
         r->start_len += td_varint_put(r->start + r->start_len, (uint16_t)rrtype);
     prefix_end(r);
+    return TD_IR_CHECK_TYPE | TD_IR_CHECK_RDATA;
+}
+
+int td_index_range_rdata_name_above(struct td_index_range *r, const uint8_t *x, size_t xlen, int rrtype,
+                                    char *err, size_t errlen)
+{
+    if (below_range(r, TD_IK_RDATA, 0, x, xlen, rrtype, err, errlen) < 0)
+        return -1;
     return TD_IR_CHECK_TYPE | TD_IR_CHECK_RDATA;
 }
 

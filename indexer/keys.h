@@ -127,9 +127,19 @@ int td_index_range_name_rev_below(struct td_index_range *r, const uint8_t *x, si
  * name alone: NS, CNAME, DNAME, PTR, MX and SRV (sliced), and the other one-name types]. */
 int td_index_range_rdata_name(struct td_index_range *r, const uint8_t *name, size_t nlen, int rrtype,
                               char *err, size_t errlen);
+/* rdata/name/X.*: rdata that starts with a name of X's labels plus at least one more: prefix
+ * tb wire(X) without its root octet (X itself, `tb wire(X)`, is in the range and must be
+ * skipped by the caller). Checks owed: TD_IR_CHECK_TYPE | TD_IR_CHECK_RDATA (the rdata must
+ * start with a well-formed name that has more labels than X; the name alone for one-name
+ * types, as for rdata name). */
+int td_index_range_rdata_name_above(struct td_index_range *r, const uint8_t *x, size_t xlen, int rrtype,
+                                    char *err, size_t errlen);
 /* 1 if an rdata of rrtype starts with a name (NS, CNAME, DNAME, PTR, MX, SRV sliced, SOA,
  * SVCB, HTTPS sliced, NSEC, RP, NXT): the ANY filter of an rdata name scan. */
 int td_index_rdata_name_type(uint16_t rrtype);
+/* 1 if an RRset of rrtype gives RDATA_NAME_REV entries (NS, CNAME, DNAME, PTR, MX, SRV, SVCB,
+ * HTTPS, SOA): the types an rdata name `*.X` scan (through RDATA_NAME_REV) can find. */
+int td_index_name_rev_type(uint16_t rrtype);
 /* rdata/ip: addresses lo..hi inclusive (alen 4: A, 16: AAAA; lo <= hi), from 02 lo varint(t)
  * up to the successor of 02 hi varint(t). One address: lo == hi. */
 int td_index_range_ip(struct td_index_range *r, const uint8_t *lo, const uint8_t *hi, size_t alen,
