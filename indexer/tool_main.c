@@ -1,21 +1,34 @@
-/* tapdns-index: LevelDB generations from observation files.
+/* tapdns-index: LevelDB generations from observation files (the work is in tier.h,
+ * export.h, import.h; this file parses options and prints).
  *   tapdns-index build --db ROOT --hour YYYYMMDDHH [--replace] [--mem-cap SIZE] OBS...
  *       observations -> index entries (keys.h) -> sorted and merged (batch/dedupe.h, spill
- *       under ROOT/tmp) -> one generation ROOT/h.YYYYMMDDHH.SEQ -> added to ROOT/FILESET.
+ *       under ROOT/tmp) -> one generation ROOT/h.YYYYMMDDHH.SEQ (with its source file) ->
+ *       added to ROOT/FILESET.
+ *   tapdns-index merge --db ROOT --day YYYYMMDD | --month YYYYMM
+ *       the next tier from the source files of the period's generations, inputs retired.
+ *   tapdns-index rebuild --db ROOT OBS... | --obs DIR
+ *       every hour again from observation files, the same day/month merges, one FILESET swap.
+ *   tapdns-index export --db ROOT --gen NAME --out FILE     COF NDJSON + zstd export drop
+ *   tapdns-index import --db ROOT --hour YYYYMMDDHH [--replace] FILE...   export drops back
  *   tapdns-index info --db ROOT
- *       the FILESET and, per generation, entries by type byte, time range, size on disk.
- * One writer at a time (ROOT/index.lock); a build first removes what a crashed one left. */
+ *       the FILESET by tier and, per generation, entries by type byte, time range, size on disk.
+ * One writer at a time (ROOT/index.lock); each writer first removes what a crashed one left.
+ * Crash tests: TAPDNS_INDEX_CRASH_AT=STEP[:N] makes a writer _exit(137) the N-th time (default
+ * 1st) it reaches STEP (tier.h TD_TIER_STEPS: sorted, written, renamed, stored, hours). */
 #include "cli.h"
+#include "cof.h"
 #include "config.h"
 #include "config_keys.h"
-#include "dedupe.h"
+#include "export.h"
 #include "fileset.h"
 #include "generation.h"
 #include "index.h"
 #include "json.h"
 #include "dns_wire.h"
 #include "keys.h"
+#include "import.h"
 #include "obs.h"
+#include "tier.h"
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <libknot/libknot.h>
@@ -45,47 +58,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* YYYYMMDDHH with a real date. */
-static int hour_ok(const char *h)
-{
-    if (strlen(h) != 10)
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (h[i] < '0' || h[i] > '9')
-            return 0;
-    int y = atoi((char[5]){ h[0], h[1], h[2], h[3], 0 });
-    int mo = (h[4] - '0') * 10 + (h[5] - '0'), d = (h[6] - '0') * 10 + (h[7] - '0');
-    int hh = (h[8] - '0') * 10 + (h[9] - '0');
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || hh > 23 || d > mdays[mo - 1])
-        return 0;
-    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    return 1;
-}
-
-struct build_ctx {
-    struct td_dedupe *dd;
-    struct td_gen_build *gen;
-    uint64_t entries_in;
-    char err[512];
-};
-
-static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
-{
-    struct build_ctx *c = ctx;
-    c->entries_in++;
-    return td_dedupe_add(c->dd, key, klen, v, c->err, sizeof c->err) != 0 ? -1 : 0;
-}
-
-static int put_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
-{
-    struct build_ctx *c = ctx;
-    uint8_t val[TD_INDEX_VALUE_MAX];
-    size_t vl = td_index_value_encode(v, val);
-    return td_gen_build_put(c->gen, key, klen, val, vl, c->err, sizeof c->err) != 0 ? -1 : 0;
-}
-
 static int path_join(char *out, size_t cap, const char *a, const char *b)
 {
     if (snprintf(out, cap, "%s/%s", a, b) >= (int)cap) {
@@ -95,191 +67,47 @@ static int path_join(char *out, size_t cap, const char *a, const char *b)
     return 0;
 }
 
-static int do_build(const char *root, const char *hour, int replace, uint64_t mem_cap, int quiet, int nfiles,
-                    char **files)
+/* TAPDNS_INDEX_CRASH_AT=STEP[:N]: _exit(137) at the N-th STEP (crash tests). */
+static void crash_step(void *ctx, const char *step)
 {
-    char err[512], tmpdir[PATH_MAX], spill[PATH_MAX], name[TD_FILESET_NAME_MAX], prefix[32];
-    char gtmp[PATH_MAX], gfin[PATH_MAX];
-    struct td_fileset fs = { 0, 0, NULL };
-    struct build_ctx c;
-    memset(&c, 0, sizeof c);
-    int lock = -1, rc = 1;
-    double t0 = now_s();
-    if (mkdir(root, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: %s: %s\n", prog, root, strerror(errno));
-        return 1;
-    }
-    if (path_join(tmpdir, sizeof tmpdir, root, "tmp") || path_join(spill, sizeof spill, tmpdir, "spill"))
-        return 1;
-    if (mkdir(tmpdir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: %s: %s\n", prog, tmpdir, strerror(errno));
-        return 1;
-    }
-    lock = td_fileset_lock(root, err, sizeof err);
-    if (lock < 0) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return 1;
-    }
-    if (td_fileset_load(root, &fs, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s/%s\n", prog, root, err);
-        goto out;
-    }
-    int removed = td_fileset_cleanup(root, &fs, err, sizeof err);
-    if (removed < 0) {
-        fprintf(stderr, "%s: cleanup: %s\n", prog, err);
-        goto out;
-    }
-    if (removed && !quiet)
-        fprintf(stderr, "%s: removed %d leftovers of an interrupted build\n", prog, removed);
-    /* Sequence: one above any generation of this hour in FILESET. */
-    snprintf(prefix, sizeof prefix, "h.%s.", hour);
-    size_t plen = strlen(prefix);
-    long seq = 0;
-    int present = 0;
-    for (uint32_t i = 0; i < fs.n; i++) {
-        if (strncmp(fs.gens[i].name, prefix, plen) != 0)
-            continue;
-        present++;
-        long s = strtol(fs.gens[i].name + plen, NULL, 10);
-        if (s >= seq)
-            seq = s + 1;
-    }
-    if (present && !replace) {
-        fprintf(stderr, "%s: hour %s is already in %s/FILESET (%s%ld); use --replace to rebuild it\n", prog,
-                hour, root, prefix, seq - 1);
-        goto out;
-    }
-    snprintf(name, sizeof name, "%s%ld", prefix, seq);
-    if (path_join(gtmp, sizeof gtmp, tmpdir, name) || path_join(gfin, sizeof gfin, root, name))
-        goto out;
-    if (mkdir(spill, 0755) != 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, spill, strerror(errno));
-        goto out;
-    }
-
-    /* Observations -> index entries -> dedupe (sorted, merged). */
-    struct td_dedupe_opts dopts = { .mem_cap = mem_cap, .spill_dir = spill };
-    c.dd = td_dedupe_init(&dopts, err, sizeof err);
-    if (!c.dd) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        goto out;
-    }
-    uint64_t nobs = 0;
-    uint32_t min_tf = UINT32_MAX, max_tl = 0;
-    for (int i = 0; i < nfiles; i++) {
-        struct td_obs_reader *r = td_obs_reader_open(files[i], err, sizeof err);
-        if (!r) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            goto out;
-        }
-        if (td_obs_reader_is_discard(r)) {
-            fprintf(stderr, "%s: %s: a discard file, not observations\n", prog, files[i]);
-            td_obs_reader_close(&r);
-            goto out;
-        }
-        const uint8_t *key;
-        size_t klen;
-        struct td_obs_value v;
-        int got;
-        while ((got = td_obs_read(r, &key, &klen, &v, err, sizeof err)) == 1) {
-            nobs++;
-            if (v.time_first < min_tf)
-                min_tf = v.time_first;
-            if (v.time_last > max_tl)
-                max_tl = v.time_last;
-            if (td_index_entries(key, klen, &v, add_entry, &c, err, sizeof err) != 0) {
-                if (c.err[0])
-                    snprintf(err, sizeof err, "%s", c.err);
-                got = -1;
-                break;
-            }
-        }
-        td_obs_reader_close(&r);
-        if (got < 0) {
-            fprintf(stderr, "%s: %s: observation %llu: %s\n", prog, files[i], (unsigned long long)nobs, err);
-            goto out;
-        }
-    }
-    if (nobs == 0)
-        min_tf = max_tl = 0;
-    double t1 = now_s();
-
-    /* Sorted entries -> generation. */
-    c.gen = td_gen_build_open(gtmp, NULL, err, sizeof err);
-    if (!c.gen) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        goto out;
-    }
-    if (td_dedupe_finish(c.dd, put_entry, &c, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, c.err[0] ? c.err : err);
-        goto out;
-    }
-    uint64_t written = td_gen_build_stats(c.gen)->entries;
-    double t2 = now_s();
-    char source[64];
-    snprintf(source, sizeof source, "tapdns-index build %s", hour);
-    if (td_gen_build_finish(&c.gen, min_tf, max_tl, source, gfin, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        goto out;
-    }
-    double t3 = now_s();
-
-    /* FILESET: the old generations of this hour out, the new one in, atomically. */
-    char old[16][TD_FILESET_NAME_MAX];
-    int nold = 0;
-    for (uint32_t i = 0; i < fs.n;) {
-        if (strncmp(fs.gens[i].name, prefix, plen) == 0) {
-            if (nold < 16)
-                snprintf(old[nold++], sizeof old[0], "%s", fs.gens[i].name);
-            td_fileset_remove(&fs, fs.gens[i].name);
-        } else {
-            i++;
-        }
-    }
-    struct td_fileset_gen g;
-    memset(&g, 0, sizeof g);
-    snprintf(g.name, sizeof g.name, "%s", name);
-    g.tier = 'h';
-    g.min_time_first = min_tf;
-    g.max_time_last = max_tl;
-    if (td_fileset_put(&fs, &g, err, sizeof err) != 0 || td_fileset_store(root, &fs, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: FILESET: %s (the generation %s stays invisible)\n", prog, err, name);
-        goto out;
-    }
-    /* Replaced generations are no longer listed: remove them (a reader that still has one
-     * open keeps its open files). */
-    for (int i = 0; i < nold; i++) {
-        char p[PATH_MAX];
-        if (path_join(p, sizeof p, root, old[i]) == 0 && td_gen_remove_tree(p, err, sizeof err) != 0)
-            fprintf(stderr, "%s: warning: %s\n", prog, err);
-    }
-    if (!quiet) {
-        const struct td_dedupe_stats *ds = td_dedupe_stats(c.dd);
-        printf("generation      %s\n", name);
-        printf("observations    %llu\n", (unsigned long long)nobs);
-        printf("index entries   %llu (%llu before merging)\n", (unsigned long long)written,
-               (unsigned long long)c.entries_in);
-        printf("spilled runs    %llu (%llu octets)\n", (unsigned long long)ds->runs_spilled,
-               (unsigned long long)ds->bytes_spilled);
-        printf("time range      %u %u\n", (unsigned)min_tf, (unsigned)max_tl);
-        printf("seconds         read+sort %.3f, write %.3f, compact+sync %.3f, total %.3f\n", t1 - t0, t2 - t1,
-               t3 - t2, t3 - t0);
-        printf("rate            %.0f observations/s, %.0f entries/s\n", nobs / (t3 - t0 > 0 ? t3 - t0 : 1e-9),
-               written / (t3 - t0 > 0 ? t3 - t0 : 1e-9));
-    }
-    rc = 0;
-out:
-    if (c.gen)
-        td_gen_build_abort(&c.gen);
-    td_dedupe_destroy(&c.dd);
-    td_gen_remove_tree(spill, NULL, 0);
-    td_fileset_free(&fs);
-    if (lock >= 0)
-        close(lock);
-    return rc;
+    (void)ctx;
+    static unsigned seen;
+    const char *e = getenv("TAPDNS_INDEX_CRASH_AT");
+    if (!e)
+        return;
+    size_t sl = strlen(step);
+    if (strncmp(e, step, sl) != 0 || (e[sl] != 0 && e[sl] != ':'))
+        return;
+    unsigned want = e[sl] == ':' ? (unsigned)strtoul(e + sl + 1, NULL, 10) : 1;
+    if (++seen == want)
+        _exit(137);
 }
 
-static int build(int argc, char **argv)
+static void tier_opts(struct td_tier_opts *o, uint64_t mem_cap)
+{
+    memset(o, 0, sizeof *o);
+    o->mem_cap = mem_cap;
+    o->step = crash_step;
+}
+
+static void print_report(const struct td_tier_report *r, double secs)
+{
+    printf("generation      %s\n", r->name);
+    printf("inputs          %u (%u generations retired)\n", (unsigned)r->inputs, (unsigned)r->retired);
+    printf("observations    %llu (%llu after merging)\n", (unsigned long long)r->observations,
+           (unsigned long long)r->distinct);
+    printf("index entries   %llu (%llu before merging)\n", (unsigned long long)r->entries,
+           (unsigned long long)r->entries_in);
+    printf("spilled runs    %llu (%llu octets)\n", (unsigned long long)r->runs_spilled,
+           (unsigned long long)r->bytes_spilled);
+    printf("time range      %u %u\n", (unsigned)r->min_time_first, (unsigned)r->max_time_last);
+    printf("seconds         read+sort %.3f, write %.3f, compact+sync %.3f, total %.3f\n", r->t_read, r->t_write,
+           r->t_finish, secs);
+    printf("rate            %.0f observations/s, %.0f entries/s\n", r->observations / (secs > 0 ? secs : 1e-9),
+           r->entries / (secs > 0 ? secs : 1e-9));
+}
+
+static int build_or_import(int argc, char **argv, int is_import)
 {
     const char *root = NULL, *hour = NULL, *config = NULL;
     uint64_t mem_cap = 256u << 20;
@@ -295,20 +123,222 @@ static int build(int argc, char **argv)
     };
     struct td_config *cfg = NULL;
     int first;
-    int pr = parse("build --db ROOT --hour YYYYMMDDHH [OPTIONS] OBS...", opts, argc, argv, &first, &cfg);
-    if (pr != 0) {
-        td_config_free(&cfg);
-        return pr < 0 ? 2 : 0;
-    }
-    int rc = 2;
-    if (!hour_ok(hour))
-        fprintf(stderr, "%s build: --hour %s: expected YYYYMMDDHH (a real UTC hour)\n", prog, hour);
-    else if (first >= argc)
-        fprintf(stderr, "%s build: no observation file given\n", prog);
-    else
-        rc = do_build(root, hour, replace, mem_cap, quiet, argc - first, argv + first);
+    const char *cmd = is_import ? "import" : "build";
+    int pr = parse(is_import ? "import --db ROOT --hour YYYYMMDDHH [OPTIONS] FILE.cof.zst..."
+                             : "build --db ROOT --hour YYYYMMDDHH [OPTIONS] OBS...",
+                   opts, argc, argv, &first, &cfg);
     td_config_free(&cfg);
-    return rc;
+    if (pr != 0)
+        return pr < 0 ? 2 : 0;
+    if (!td_tier_period_ok('h', hour)) {
+        fprintf(stderr, "%s %s: --hour %s: expected YYYYMMDDHH (a real UTC hour)\n", prog, cmd, hour);
+        return 2;
+    }
+    if (first >= argc) {
+        fprintf(stderr, "%s %s: no %s file given\n", prog, cmd, is_import ? "COF" : "observation");
+        return 2;
+    }
+    struct td_tier_opts to;
+    struct td_tier_report rep;
+    char err[1024];
+    tier_opts(&to, mem_cap);
+    double t0 = now_s();
+    int rc = is_import ? td_tier_import_hour(root, hour, replace, argv + first, argc - first, &to, &rep, err, sizeof err)
+                       : td_tier_build_hour_files(root, hour, replace, argv + first, argc - first, &to, &rep, err,
+                                                  sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    if (!quiet)
+        print_report(&rep, now_s() - t0);
+    return 0;
+}
+
+static int build(int argc, char **argv)
+{
+    return build_or_import(argc, argv, 0);
+}
+
+static int import(int argc, char **argv)
+{
+    return build_or_import(argc, argv, 1);
+}
+
+static int merge(int argc, char **argv)
+{
+    const char *root = NULL, *day = NULL, *month = NULL, *config = NULL;
+    uint64_t mem_cap = 256u << 20;
+    int quiet = 0;
+    const struct td_option opts[] = {
+        { "db", 'd', TD_OPT_STRING, &root, "ROOT", "index root (FILESET and generations)", "index.db", 1 },
+        { "day", 'D', TD_OPT_STRING, &day, "YYYYMMDD", "merge the hours of this day", NULL, 0 },
+        { "month", 'M', TD_OPT_STRING, &month, "YYYYMM", "merge the days (and hours) of this month", NULL, 0 },
+        { "mem-cap", 'm', TD_OPT_SIZE, &mem_cap, "SIZE", "sort memory cap (default 256M)", "index.mem_cap", 0 },
+        { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file (options given here win)", NULL, 0 },
+        { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "no counters", NULL, 0 },
+        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
+    };
+    struct td_config *cfg = NULL;
+    int first;
+    int pr = parse("merge --db ROOT --day YYYYMMDD | --month YYYYMM", opts, argc, argv, &first, &cfg);
+    td_config_free(&cfg);
+    if (pr != 0)
+        return pr < 0 ? 2 : 0;
+    char tier = day ? 'd' : 'm';
+    const char *period = day ? day : month;
+    if ((day != NULL) == (month != NULL) || first < argc) {
+        fprintf(stderr, "%s merge: expected exactly one of --day YYYYMMDD or --month YYYYMM\n", prog);
+        return 2;
+    }
+    if (!td_tier_period_ok(tier, period)) {
+        fprintf(stderr, "%s merge: --%s %s: expected %s (a real date)\n", prog, day ? "day" : "month", period,
+                day ? "YYYYMMDD" : "YYYYMM");
+        return 2;
+    }
+    struct td_tier_opts to;
+    struct td_tier_report rep;
+    char err[1024];
+    tier_opts(&to, mem_cap);
+    double t0 = now_s();
+    int rc = td_tier_merge(root, tier, period, &to, &rep, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    if (rc == 1) {
+        if (!quiet)
+            printf("nothing to merge for %s %s\n", day ? "day" : "month", period);
+        return 0;
+    }
+    if (!quiet)
+        print_report(&rep, now_s() - t0);
+    return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.obs.zst files of dir, sorted (malloc'd array of malloc'd paths). */
+static char **list_obs(const char *dir, int *n)
+{
+    DIR *d = opendir(dir);
+    char **v = NULL;
+    int cap = 0;
+    *n = 0;
+    if (!d)
+        return NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l < 8 || strcmp(de->d_name + l - 8, ".obs.zst") != 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nv = realloc(v, (size_t)cap * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        if (asprintf(&v[*n], "%s/%s", dir, de->d_name) < 0)
+            break;
+        (*n)++;
+    }
+    closedir(d);
+    if (v)
+        qsort(v, (size_t)*n, sizeof *v, name_cmp);
+    return v;
+}
+
+static int rebuild(int argc, char **argv)
+{
+    const char *root = NULL, *obsdir = NULL, *config = NULL;
+    uint64_t mem_cap = 256u << 20;
+    int quiet = 0;
+    const struct td_option opts[] = {
+        { "db", 'd', TD_OPT_STRING, &root, "ROOT", "index root (FILESET and generations)", "index.db", 1 },
+        { "obs", 'o', TD_OPT_STRING, &obsdir, "DIR", "every *.obs.zst file of DIR (names start with their hour)", NULL, 0 },
+        { "mem-cap", 'm', TD_OPT_SIZE, &mem_cap, "SIZE", "sort memory cap (default 256M)", "index.mem_cap", 0 },
+        { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file (options given here win)", NULL, 0 },
+        { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "no counters", NULL, 0 },
+        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
+    };
+    struct td_config *cfg = NULL;
+    int first;
+    int pr = parse("rebuild --db ROOT OBS... | --obs DIR", opts, argc, argv, &first, &cfg);
+    td_config_free(&cfg);
+    if (pr != 0)
+        return pr < 0 ? 2 : 0;
+    char **files = argv + first, **listed = NULL;
+    int n = argc - first;
+    if (obsdir) {
+        listed = list_obs(obsdir, &n);
+        files = listed;
+    }
+    if (n <= 0 || (obsdir && first < argc)) {
+        fprintf(stderr, "%s rebuild: give observation files or --obs DIR (with *.obs.zst files), not both\n", prog);
+        for (int i = 0; listed && i < n; i++)
+            free(listed[i]);
+        free(listed);
+        return 2;
+    }
+    struct td_tier_opts to;
+    struct td_tier_report rep;
+    char err[1024];
+    tier_opts(&to, mem_cap);
+    double t0 = now_s();
+    int rc = td_tier_rebuild(root, files, n, &to, &rep, err, sizeof err);
+    for (int i = 0; listed && i < n; i++)
+        free(listed[i]);
+    free(listed);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    if (!quiet)
+        printf("rebuilt %s: %d observation files, %u generations made (hours and merges), %u replaced, %.3f s\n",
+               root, n, (unsigned)rep.generations, (unsigned)rep.retired, now_s() - t0);
+    return 0;
+}
+
+static int export(int argc, char **argv)
+{
+    const char *root = NULL, *gen = NULL, *out = NULL, *config = NULL;
+    uint64_t level = 0;
+    int quiet = 0;
+    const struct td_option opts[] = {
+        { "db", 'd', TD_OPT_STRING, &root, "ROOT", "index root (FILESET and generations)", "index.db", 1 },
+        { "gen", 'g', TD_OPT_STRING, &gen, "NAME", "a live generation (tapdns-index info)", NULL, 1 },
+        { "out", 'o', TD_OPT_STRING, &out, "FILE", "the export drop (COF NDJSON, zstd), written atomically", NULL, 1 },
+        { "level", 'L', TD_OPT_UINT, &level, "N", "zstd level (default 3)", NULL, 0 },
+        { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file (options given here win)", NULL, 0 },
+        { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "no counters", NULL, 0 },
+        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
+    };
+    struct td_config *cfg = NULL;
+    int first;
+    int pr = parse("export --db ROOT --gen NAME --out FILE", opts, argc, argv, &first, &cfg);
+    td_config_free(&cfg);
+    if (pr != 0)
+        return pr < 0 ? 2 : 0;
+    if (first < argc || level > 19) {
+        fprintf(stderr, "%s export: %s\n", prog, level > 19 ? "--level: 1..19" : "unexpected argument");
+        return 2;
+    }
+    struct td_export_stats st;
+    char err[1024];
+    double t0 = now_s();
+    if (td_export_gen(root, gen, out, (int)level, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    if (!quiet)
+        printf("exported %s: %llu lines, %llu octets of JSON, %llu compressed, %.3f s\n", gen,
+               (unsigned long long)st.lines, (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+               now_s() - t0);
+    return 0;
 }
 
 static const char *type_name(unsigned tb)
@@ -363,6 +393,12 @@ static int info_gen(const char *root, const struct td_fileset_gen *g)
     fmt_time(g->max_time_last, b, sizeof b);
     printf("%s  tier %c  time %u..%u (%s..%s)  %llu octets on disk\n", g->name, g->tier,
            (unsigned)g->min_time_first, (unsigned)g->max_time_last, a, b, (unsigned long long)dir_size(dir));
+    char src[PATH_MAX];
+    struct stat sst;
+    if (td_tier_source_path(src, sizeof src, root, g->name) == 0 && stat(src, &sst) == 0)
+        printf("  source %s %llu octets\n", TD_TIER_SOURCE, (unsigned long long)sst.st_size);
+    else
+        printf("  no source file %s (merge, rebuild and export need it)\n", TD_TIER_SOURCE);
     leveldb_options_t *lo = leveldb_options_create();
     char *lerr = NULL;
     leveldb_t *db = leveldb_open(lo, dir, &lerr);
@@ -450,6 +486,10 @@ static int info(int argc, char **argv)
         return 1;
     }
     printf("FILESET %s/FILESET: version %d, %u generations\n", root, TD_FILESET_VERSION, (unsigned)fs.n);
+    unsigned nt[3] = { 0, 0, 0 };
+    for (uint32_t i = 0; i < fs.n; i++)
+        nt[fs.gens[i].tier == 'h' ? 0 : fs.gens[i].tier == 'd' ? 1 : 2]++;
+    printf("tiers: hour %u, day %u, month %u\n", nt[0], nt[1], nt[2]);
     int rc = 0;
     for (uint32_t i = 0; i < fs.n; i++)
         rc |= info_gen(root, &fs.gens[i]);
@@ -607,33 +647,24 @@ static int query(int argc, char **argv)
     td_json_init(&j);
     struct td_index_result r;
     int rc;
-    static char text[70000];
     while ((rc = td_index_next(it, &r)) == 1) {
-        td_json_object_begin(&j);
-        td_json_kuint(&j, "count", r.count);
-        td_json_kuint(&j, "time_first", r.time_first);
-        td_json_kuint(&j, "time_last", r.time_last);
-        td_dns_name_to_text(r.owner, r.owner_len, text, sizeof text);
-        td_json_kstring(&j, "rrname", text);
-        td_dns_type_to_text(r.rrtype, text, sizeof text);
-        td_json_kstring(&j, "rrtype", text);
-        if (r.bailiwick) {
-            td_dns_name_to_text(r.bailiwick, r.bailiwick_len, text, sizeof text);
-            td_json_kstring(&j, "bailiwick", text);
+        struct td_cof_entry e = {
+            .owner = r.owner,
+            .owner_len = r.owner_len,
+            .rrtype = r.rrtype,
+            .bailiwick = r.bailiwick,
+            .bailiwick_len = r.bailiwick_len,
+            .nrdata = r.is_rdata ? 1 : r.nrdata,
+            .rdata = r.rdata,
+            .rdlen = r.rdlen,
+            .count = r.count,
+            .time_first = r.time_first,
+            .time_last = r.time_last,
+        };
+        if (td_cof_object(&j, &e, r.is_rdata ? TD_COF_RDATA_STRING : 0) != 0) {
+            fprintf(stderr, "%s query: a name cannot be printed\n", prog);
+            continue;
         }
-        td_json_key(&j, "rdata");
-        if (r.is_rdata) {
-            td_dns_rdata_to_text(r.rrtype, r.rdata[0], r.rdlen[0], text, sizeof text);
-            td_json_string(&j, text);
-        } else {
-            td_json_array_begin(&j);
-            for (uint16_t i = 0; i < r.nrdata; i++) {
-                td_dns_rdata_to_text(r.rrtype, r.rdata[i], r.rdlen[i], text, sizeof text);
-                td_json_string(&j, text);
-            }
-            td_json_array_end(&j);
-        }
-        td_json_object_end(&j);
         td_json_newline(&j);
         if (td_json_flush(&j, stdout) != 0) {
             rc = -2;
@@ -654,19 +685,31 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "build"))
         return build(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "merge"))
+        return merge(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "rebuild"))
+        return rebuild(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "export"))
+        return export(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "import"))
+        return import(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "info"))
         return info(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "query"))
         return query(argc - 1, argv + 1);
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: %s build --db ROOT --hour YYYYMMDDHH [--replace] [--mem-cap SIZE] OBS...\n"
+               "       %s merge --db ROOT --day YYYYMMDD | --month YYYYMM\n"
+               "       %s rebuild --db ROOT OBS... | --obs DIR\n"
+               "       %s export --db ROOT --gen NAME --out FILE.cof.zst\n"
+               "       %s import --db ROOT --hour YYYYMMDDHH [--replace] FILE.cof.zst...\n"
                "       %s info --db ROOT\n"
                "       %s query --db ROOT [--time-first-after T ...] [--limit N] [--offset N]\n"
                "             rrset NAME[/TYPE[/BAILIWICK]] | rrset '*.NAME'[/TYPE] | rdata name NAME[/TYPE]\n"
                "             | rdata ip ADDR[,PFX] | rdata ip A-B\n",
-               prog, prog, prog);
+               prog, prog, prog, prog, prog, prog, prog);
         return 0;
     }
-    fprintf(stderr, "%s: expected a command: build, info or query (see --help)\n", prog);
+    fprintf(stderr, "%s: expected a command: build, merge, rebuild, export, import, info or query (see --help)\n", prog);
     return 2;
 }

@@ -1,0 +1,744 @@
+/* tier.c: generations of every tier from observations, with their source files (tier.h). */
+#include "tier.h"
+#include "dedupe.h"
+#include "errf.h"
+#include "generation.h"
+#include "keys.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct td_tier_build {
+    char root[PATH_MAX], name[TD_FILESET_NAME_MAX];
+    char gtmp[PATH_MAX], gfin[PATH_MAX], spill[PATH_MAX], src[PATH_MAX];
+    struct td_tier_opts opts;
+    struct td_dedupe *dd;
+    struct td_gen_build *gen;
+    struct td_obs_writer *sw;
+    uint8_t *mark;                    /* TD_TIER_SRC_MARK | obs key */
+    uint64_t nobs, entries_in, distinct;
+    uint32_t min_tf, max_tl;
+    double t0;
+    char err[512];                    /* errors from inside the emit callbacks */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void step(const struct td_tier_opts *o, const char *name)
+{
+    if (o && o->step)
+        o->step(o->step_ctx, name);
+}
+
+static int joinp(char *out, size_t cap, const char *a, const char *b, char *err, size_t errlen)
+{
+    if (snprintf(out, cap, "%s/%s", a, b) >= (int)cap) {
+        td_errf(err, errlen, "path too long: %.200s/%.100s", a, b);
+        return -1;
+    }
+    return 0;
+}
+
+int td_tier_source_path(char *out, size_t cap, const char *root, const char *name)
+{
+    return snprintf(out, cap, "%s/%s/%s", root, name, TD_TIER_SOURCE) >= (int)cap ? -1 : 0;
+}
+
+struct td_tier_build *td_tier_build_open(const char *root, const char *name, const struct td_tier_opts *opts,
+                                         char *err, size_t errlen)
+{
+    if (!td_fileset_name_ok(name)) {
+        td_errf(err, errlen, "bad generation name '%s'", name);
+        return NULL;
+    }
+    struct td_tier_build *b = calloc(1, sizeof *b);
+    if (!b || !(b->mark = malloc(1 + TD_OBS_KEY_MAX))) {
+        free(b);
+        td_errf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (opts)
+        b->opts = *opts;
+    snprintf(b->root, sizeof b->root, "%s", root);
+    snprintf(b->name, sizeof b->name, "%s", name);
+    char tmp[PATH_MAX], sp[TD_FILESET_NAME_MAX + 8];
+    snprintf(sp, sizeof sp, "spill-%s", name);
+    if (joinp(tmp, sizeof tmp, root, "tmp", err, errlen) || joinp(b->gtmp, sizeof b->gtmp, tmp, name, err, errlen) ||
+        joinp(b->gfin, sizeof b->gfin, root, name, err, errlen) ||
+        joinp(b->spill, sizeof b->spill, tmp, sp, err, errlen) ||
+        joinp(b->src, sizeof b->src, b->gtmp, TD_TIER_SOURCE, err, errlen))
+        goto fail;
+    if (mkdir(b->spill, 0755) != 0) {
+        td_errf(err, errlen, "%s: %s", b->spill, strerror(errno));
+        b->spill[0] = 0;
+        goto fail;
+    }
+    struct td_dedupe_opts dopts = { .mem_cap = b->opts.mem_cap ? b->opts.mem_cap : 256u << 20,
+                                    .spill_dir = b->spill };
+    b->dd = td_dedupe_init(&dopts, err, errlen);
+    if (!b->dd)
+        goto fail;
+    b->min_tf = UINT32_MAX;
+    b->t0 = now_s();
+    return b;
+fail:
+    td_tier_build_abort(&b);
+    return NULL;
+}
+
+void td_tier_build_abort(struct td_tier_build **bp)
+{
+    struct td_tier_build *b = *bp;
+    if (!b)
+        return;
+    if (b->sw)
+        td_obs_writer_abort(&b->sw);
+    if (b->gen)
+        td_gen_build_abort(&b->gen);
+    td_dedupe_destroy(&b->dd);
+    if (b->spill[0])
+        td_gen_remove_tree(b->spill, NULL, 0);
+    free(b->mark);
+    free(b);
+    *bp = NULL;
+}
+
+static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+{
+    struct td_tier_build *b = ctx;
+    b->entries_in++;
+    return td_dedupe_add(b->dd, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
+}
+
+int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                      char *err, size_t errlen)
+{
+    b->err[0] = 0;
+    if (klen == 0 || klen > TD_OBS_KEY_MAX || v->time_first > v->time_last) {
+        td_errf(err, errlen, "bad observation (key length %zu, times %u..%u)", klen, (unsigned)v->time_first,
+                (unsigned)v->time_last);
+        return -1;
+    }
+    struct td_obs_value ov = *v;
+    ov.reason = 0;
+    ov.rule = 0;
+    if (td_index_entries(key, klen, &ov, add_entry, b, err, errlen) != 0) {
+        if (b->err[0])
+            td_errf(err, errlen, "%s", b->err);
+        return -1;
+    }
+    b->mark[0] = TD_TIER_SRC_MARK;
+    memcpy(b->mark + 1, key, klen);
+    if (td_dedupe_add(b->dd, b->mark, klen + 1, &ov, err, errlen) != 0)
+        return -1;
+    b->nobs++;
+    if (ov.time_first < b->min_tf)
+        b->min_tf = ov.time_first;
+    if (ov.time_last > b->max_tl)
+        b->max_tl = ov.time_last;
+    return 0;
+}
+
+int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *err, size_t errlen)
+{
+    struct td_obs_reader *r = td_obs_reader_open(path, err, errlen);
+    if (!r)
+        return -1;
+    if (td_obs_reader_is_discard(r)) {
+        td_errf(err, errlen, "%s: a discard file, not observations", path);
+        td_obs_reader_close(&r);
+        return -1;
+    }
+    const uint8_t *key;
+    size_t klen;
+    struct td_obs_value v;
+    int got;
+    uint64_t n = 0;
+    char e2[512];
+    while ((got = td_obs_read(r, &key, &klen, &v, err, errlen)) == 1) {
+        n++;
+        if (td_tier_build_add(b, key, klen, &v, e2, sizeof e2) != 0) {
+            td_errf(err, errlen, "%s: observation %llu: %s", path, (unsigned long long)n, e2);
+            got = -1;
+            break;
+        }
+    }
+    td_obs_reader_close(&r);
+    return got < 0 ? -1 : 0;
+}
+
+int td_tier_build_add_source(struct td_tier_build *b, const char *root, const char *name, char *err,
+                             size_t errlen)
+{
+    char p[PATH_MAX];
+    if (td_tier_source_path(p, sizeof p, root, name) != 0) {
+        td_errf(err, errlen, "path too long");
+        return -1;
+    }
+    return td_tier_build_add_obs_file(b, p, err, errlen);
+}
+
+static int put_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+{
+    struct td_tier_build *b = ctx;
+    if (key[0] == TD_TIER_SRC_MARK) {
+        if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, b->err, sizeof b->err)))
+            return -1;
+        b->distinct++;
+        return td_obs_write(b->sw, key + 1, klen - 1, v, b->err, sizeof b->err) != 0 ? -1 : 0;
+    }
+    uint8_t val[TD_INDEX_VALUE_MAX];
+    size_t vl = td_index_value_encode(v, val);
+    return td_gen_build_put(b->gen, key, klen, val, vl, b->err, sizeof b->err) != 0 ? -1 : 0;
+}
+
+int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, struct td_tier_report *rep,
+                         char *err, size_t errlen)
+{
+    struct td_tier_build *b = *bp;
+    int rc = -1;
+    b->err[0] = 0;
+    if (b->nobs == 0)
+        b->min_tf = b->max_tl = 0;
+    double t1 = now_s();
+    step(&b->opts, "sorted");
+    b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen);
+    if (!b->gen)
+        goto out;
+    if (td_dedupe_finish(b->dd, put_entry, b, err, errlen) != 0) {
+        if (b->err[0])
+            td_errf(err, errlen, "%s", b->err);
+        goto out;
+    }
+    if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, err, errlen)))
+        goto out;
+    if (td_obs_writer_close(&b->sw, err, errlen) != 0)
+        goto out;
+    uint64_t written = td_gen_build_stats(b->gen)->entries;
+    double t2 = now_s();
+    step(&b->opts, "written");
+    if (td_gen_build_finish(&b->gen, b->min_tf, b->max_tl, source_text, b->gfin, err, errlen) != 0) {
+        td_gen_remove_tree(b->gtmp, NULL, 0);
+        goto out;
+    }
+    double t3 = now_s();
+    if (rep) {
+        const struct td_dedupe_stats *ds = td_dedupe_stats(b->dd);
+        snprintf(rep->name, sizeof rep->name, "%s", b->name);
+        rep->observations += b->nobs;
+        rep->distinct = b->distinct;
+        rep->entries_in = b->entries_in;
+        rep->entries = written;
+        rep->runs_spilled = ds->runs_spilled;
+        rep->bytes_spilled = ds->bytes_spilled;
+        rep->min_time_first = b->min_tf;
+        rep->max_time_last = b->max_tl;
+        rep->t_read = t1 - b->t0;
+        rep->t_write = t2 - t1;
+        rep->t_finish = t3 - t2;
+        rep->generations++;
+    }
+    rc = 0;
+out:
+    td_tier_build_abort(bp);
+    return rc;
+}
+
+/* ---- periods, names, plans */
+
+static int digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+int td_tier_period_ok(char tier, const char *p)
+{
+    size_t want = tier == 'h' ? 10 : tier == 'd' ? 8 : tier == 'm' ? 6 : 0;
+    if (!want || strlen(p) != want || !digits(p, want))
+        return 0;
+    int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+    int mo = (p[4] - '0') * 10 + (p[5] - '0');
+    if (y < 1970 || mo < 1 || mo > 12)
+        return 0;
+    if (tier == 'm')
+        return 1;
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int d = (p[6] - '0') * 10 + (p[7] - '0');
+    if (d < 1 || d > mdays[mo - 1])
+        return 0;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 0;
+    return tier == 'd' || (p[8] - '0') * 10 + (p[9] - '0') <= 23;
+}
+
+static int tier_rank(char t)
+{
+    return t == 'h' ? 0 : t == 'd' ? 1 : t == 'm' ? 2 : 3;
+}
+
+int td_tier_plan(const struct td_fileset *fs, char tier, const char *period, uint32_t *idx, uint32_t cap,
+                 char *err, size_t errlen)
+{
+    size_t pl = strlen(period);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < fs->n; i++) {
+        const struct td_fileset_gen *g = &fs->gens[i];
+        if (tier_rank(g->tier) > tier_rank(tier) || g->name[1] != '.' || strncmp(g->name + 2, period, pl) != 0)
+            continue;
+        /* same tier: the period must be the whole field (d.20240101.0, not a longer one) */
+        if (g->tier == tier && g->name[2 + pl] != '.')
+            continue;
+        if (n == cap) {
+            td_errf(err, errlen, "more than %u generations to merge", (unsigned)cap);
+            return -1;
+        }
+        idx[n++] = i;
+    }
+    return (int)n;
+}
+
+static long max_seq(const struct td_fileset *fs, const char *prefix)
+{
+    long m = -1;
+    size_t pl = strlen(prefix);
+    for (uint32_t i = 0; fs && i < fs->n; i++) {
+        if (strncmp(fs->gens[i].name, prefix, pl) != 0)
+            continue;
+        char *end;
+        long s = strtol(fs->gens[i].name + pl, &end, 10);
+        if (*end == 0 && s > m)
+            m = s;
+    }
+    return m;
+}
+
+void td_tier_next_name(const struct td_fileset *a, const struct td_fileset *b, char tier, const char *period,
+                       char name[TD_FILESET_NAME_MAX])
+{
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "%c.%.12s.", tier, period);
+    long s = max_seq(a, prefix), t = max_seq(b, prefix);
+    unsigned next = (unsigned)((s > t ? s : t) + 1) & 0x3fffffffu;
+    snprintf(name, TD_FILESET_NAME_MAX, "%.15s%u", prefix, next);
+}
+
+int td_tier_file_hour(const char *path, char hour[11])
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (strlen(base) < 10)
+        return -1;
+    memcpy(hour, base, 10);
+    hour[10] = 0;
+    return td_tier_period_ok('h', hour) ? 0 : -1;
+}
+
+/* ---- writer sessions: lock, load, cleanup; commit */
+
+struct session {
+    int lock;
+    struct td_fileset fs;
+};
+
+static int session_open(const char *root, struct session *s, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+    s->lock = -1;
+    memset(&s->fs, 0, sizeof s->fs);
+    if (mkdir(root, 0755) != 0 && errno != EEXIST) {
+        td_errf(err, errlen, "%s: %s", root, strerror(errno));
+        return -1;
+    }
+    if (joinp(tmp, sizeof tmp, root, "tmp", err, errlen))
+        return -1;
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+        td_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    s->lock = td_fileset_lock(root, err, errlen);
+    if (s->lock < 0)
+        return -1;
+    char e2[400];
+    if (td_fileset_load(root, &s->fs, e2, sizeof e2) != 0) {
+        td_errf(err, errlen, "%s/%s", root, e2);
+        return -1;
+    }
+    if (td_fileset_cleanup(root, &s->fs, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+static void session_close(struct session *s)
+{
+    td_fileset_free(&s->fs);
+    if (s->lock >= 0)
+        close(s->lock);
+    s->lock = -1;
+}
+
+static void remove_gens(const char *root, char (*names)[TD_FILESET_NAME_MAX], uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        char p[PATH_MAX];
+        /* a failure leaves an unlisted directory: the next writer's cleanup removes it */
+        if (snprintf(p, sizeof p, "%s/%s", root, names[i]) < (int)sizeof p)
+            td_gen_remove_tree(p, NULL, 0);
+    }
+}
+
+static int put_gen(struct td_fileset *fs, const struct td_tier_report *r, char tier, char *err, size_t errlen)
+{
+    struct td_fileset_gen g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.name, sizeof g.name, "%s", r->name);
+    g.tier = tier;
+    g.min_time_first = r->min_time_first;
+    g.max_time_last = r->max_time_last;
+    return td_fileset_put(fs, &g, err, errlen);
+}
+
+/* ---- build */
+
+int td_tier_build_hour(const char *root, const char *hour, int replace, td_tier_reader_fn reader, void *rctx,
+                       uint32_t ninputs, const char *source_text, const struct td_tier_opts *opts,
+                       struct td_tier_report *rep, char *err, size_t errlen)
+{
+    struct td_tier_report r0;
+    struct session s;
+    char name[TD_FILESET_NAME_MAX], prefix[32];
+    char(*old)[TD_FILESET_NAME_MAX] = NULL;
+    int rc = -1;
+    if (!rep)
+        rep = &r0;
+    memset(rep, 0, sizeof *rep);
+    if (!td_tier_period_ok('h', hour)) {
+        td_errf(err, errlen, "hour %s: expected YYYYMMDDHH (a real UTC hour)", hour);
+        return -1;
+    }
+    if (session_open(root, &s, err, errlen) != 0)
+        goto out;
+    snprintf(prefix, sizeof prefix, "h.%s.", hour);
+    long seq = max_seq(&s.fs, prefix);
+    if (seq >= 0 && !replace) {
+        td_errf(err, errlen, "hour %s is already in %s/FILESET (%s%ld); use --replace to rebuild it", hour, root,
+                prefix, seq);
+        goto out;
+    }
+    td_tier_next_name(&s.fs, NULL, 'h', hour, name);
+    struct td_tier_build *b = td_tier_build_open(root, name, opts, err, errlen);
+    if (!b)
+        goto out;
+    if (reader(rctx, b, err, errlen) != 0) {
+        td_tier_build_abort(&b);
+        goto out;
+    }
+    rep->inputs = ninputs;
+    if (td_tier_build_finish(&b, source_text, rep, err, errlen) != 0)
+        goto out;
+    step(opts, "renamed");
+    /* FILESET: this hour's old generations out, the new one in, atomically. */
+    old = calloc(s.fs.n ? s.fs.n : 1, sizeof *old);
+    if (!old) {
+        td_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    size_t pl = strlen(prefix);
+    for (uint32_t i = 0; i < s.fs.n;) {
+        if (strncmp(s.fs.gens[i].name, prefix, pl) == 0) {
+            snprintf(old[rep->retired++], TD_FILESET_NAME_MAX, "%s", s.fs.gens[i].name);
+            td_fileset_remove(&s.fs, s.fs.gens[i].name);
+        } else {
+            i++;
+        }
+    }
+    char e2[400];
+    if (put_gen(&s.fs, rep, 'h', e2, sizeof e2) != 0 || td_fileset_store(root, &s.fs, e2, sizeof e2) != 0) {
+        td_errf(err, errlen, "FILESET: %s (the generation %s stays invisible)", e2, name);
+        goto out;
+    }
+    step(opts, "stored");
+    remove_gens(root, old, rep->retired);
+    rc = 0;
+out:
+    free(old);
+    session_close(&s);
+    return rc;
+}
+
+struct files_ctx {
+    char *const *files;
+    int n;
+};
+
+static int read_files(void *ctx, struct td_tier_build *b, char *err, size_t errlen)
+{
+    struct files_ctx *f = ctx;
+    for (int i = 0; i < f->n; i++)
+        if (td_tier_build_add_obs_file(b, f->files[i], err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+int td_tier_build_hour_files(const char *root, const char *hour, int replace, char *const *files, int nfiles,
+                             const struct td_tier_opts *opts, struct td_tier_report *rep, char *err,
+                             size_t errlen)
+{
+    struct files_ctx f = { files, nfiles };
+    char source[64];
+    snprintf(source, sizeof source, "tapdns-index build %.12s", hour);
+    return td_tier_build_hour(root, hour, replace, read_files, &f, (uint32_t)nfiles, source, opts, rep, err,
+                              errlen);
+}
+
+/* ---- merge */
+
+/* One merge on the in-memory set fs (seq also above `other`): builds TIER.PERIOD.SEQ from the
+ * inputs' sources, then takes the inputs out of fs and puts the new generation in; the
+ * names taken out go to *retired (malloc'd, *nret). 1 = nothing to do. */
+static int merge_in(const char *root, struct td_fileset *fs, const struct td_fileset *other, char tier,
+                    const char *period, const struct td_tier_opts *opts, struct td_tier_report *rep,
+                    char (**retired)[TD_FILESET_NAME_MAX], uint32_t *nret, char *err, size_t errlen)
+{
+    uint32_t *idx = malloc(TD_TIER_MAX_INPUTS * sizeof *idx);
+    char(*names)[TD_FILESET_NAME_MAX] = NULL;
+    char name[TD_FILESET_NAME_MAX];
+    int rc = -1;
+    *retired = NULL;
+    *nret = 0;
+    if (!idx) {
+        td_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    int n = td_tier_plan(fs, tier, period, idx, TD_TIER_MAX_INPUTS, err, errlen);
+    if (n < 0)
+        goto out;
+    if (n == 0 || (n == 1 && fs->gens[idx[0]].tier == tier)) {
+        rc = 1;
+        goto out;
+    }
+    names = calloc((size_t)n, sizeof *names);
+    if (!names) {
+        td_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        snprintf(names[i], sizeof names[i], "%s", fs->gens[idx[i]].name);
+    td_tier_next_name(fs, other, tier, period, name);
+    struct td_tier_build *b = td_tier_build_open(root, name, opts, err, errlen);
+    if (!b)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        if (td_tier_build_add_source(b, root, names[i], err, errlen) != 0) {
+            td_tier_build_abort(&b);
+            goto out;
+        }
+    }
+    char source[96];
+    snprintf(source, sizeof source, "tapdns-index merge %c %.10s (%d generations)", tier, period, n);
+    rep->inputs += (uint32_t)n;
+    if (td_tier_build_finish(&b, source, rep, err, errlen) != 0)
+        goto out;
+    step(opts, "renamed");
+    for (int i = 0; i < n; i++)
+        td_fileset_remove(fs, names[i]);
+    char e2[400];
+    if (put_gen(fs, rep, tier, e2, sizeof e2) != 0) {
+        td_errf(err, errlen, "FILESET: %s", e2);
+        goto out;
+    }
+    rep->retired += (uint32_t)n;
+    *retired = names;
+    *nret = (uint32_t)n;
+    names = NULL;
+    rc = 0;
+out:
+    free(names);
+    free(idx);
+    return rc;
+}
+
+int td_tier_merge(const char *root, char tier, const char *period, const struct td_tier_opts *opts,
+                  struct td_tier_report *rep, char *err, size_t errlen)
+{
+    struct td_tier_report r0;
+    struct session s;
+    if (!rep)
+        rep = &r0;
+    memset(rep, 0, sizeof *rep);
+    if ((tier != 'd' && tier != 'm') || !td_tier_period_ok(tier, period)) {
+        td_errf(err, errlen, "bad period '%s' for tier %c (day YYYYMMDD, month YYYYMM)", period, tier);
+        return -1;
+    }
+    if (session_open(root, &s, err, errlen) != 0) {
+        session_close(&s);
+        return -1;
+    }
+    char(*retired)[TD_FILESET_NAME_MAX] = NULL;
+    uint32_t nret = 0;
+    int rc = merge_in(root, &s.fs, NULL, tier, period, opts, rep, &retired, &nret, err, errlen);
+    if (rc == 0) {
+        char e2[400];
+        if (td_fileset_store(root, &s.fs, e2, sizeof e2) != 0) {
+            td_errf(err, errlen, "FILESET: %s (the generation %s stays invisible)", e2, rep->name);
+            rc = -1;
+        } else {
+            step(opts, "stored");
+            remove_gens(root, retired, nret);
+        }
+    }
+    free(retired);
+    session_close(&s);
+    return rc;
+}
+
+/* ---- rebuild */
+
+struct hour_file {
+    char hour[11];
+    int i;
+};
+
+static int hour_file_cmp(const void *a, const void *b)
+{
+    const struct hour_file *x = a, *y = b;
+    int c = strcmp(x->hour, y->hour);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Distinct periods of the generations of tier t in fs (names t.PERIOD.SEQ, sorted). */
+static int periods_of(const struct td_fileset *fs, char t, char (*out)[12], uint32_t *n)
+{
+    *n = 0;
+    for (uint32_t i = 0; i < fs->n; i++) {
+        const char *nm = fs->gens[i].name;
+        if (fs->gens[i].tier != t || nm[1] != '.')
+            continue;
+        const char *dot = strchr(nm + 2, '.');
+        size_t len = dot ? (size_t)(dot - nm - 2) : 0;
+        if (len == 0 || len > 10)
+            continue;
+        char p[12];
+        memcpy(p, nm + 2, len);
+        p[len] = 0;
+        if (*n && !strcmp(out[*n - 1], p)) /* names are sorted: equal periods are adjacent */
+            continue;
+        snprintf(out[(*n)++], 12, "%s", p);
+    }
+    return 0;
+}
+
+int td_tier_rebuild(const char *root, char *const *files, int nfiles, const struct td_tier_opts *opts,
+                    struct td_tier_report *rep, char *err, size_t errlen)
+{
+    struct td_tier_report r0;
+    struct session s;
+    struct td_fileset nfs = { 0, 0, NULL };
+    struct hour_file *hf = NULL;
+    char(*periods)[12] = NULL;
+    char e2[400];
+    int rc = -1;
+    if (!rep)
+        rep = &r0;
+    memset(rep, 0, sizeof *rep);
+    if (nfiles <= 0) {
+        td_errf(err, errlen, "no observation file given");
+        return -1;
+    }
+    hf = calloc((size_t)nfiles, sizeof *hf);
+    if (!hf) {
+        td_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < nfiles; i++) {
+        hf[i].i = i;
+        if (td_tier_file_hour(files[i], hf[i].hour) != 0) {
+            td_errf(err, errlen, "%s: the name does not start with its hour YYYYMMDDHH", files[i]);
+            free(hf);
+            return -1;
+        }
+    }
+    qsort(hf, (size_t)nfiles, sizeof *hf, hour_file_cmp);
+    if (session_open(root, &s, err, errlen) != 0)
+        goto out;
+    /* 1. one hour generation per hour, listed in the new set only */
+    char **group = calloc((size_t)nfiles, sizeof *group);
+    if (!group) {
+        td_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < nfiles;) {
+        int j = i, ng = 0;
+        while (j < nfiles && !strcmp(hf[j].hour, hf[i].hour))
+            group[ng++] = files[hf[j++].i];
+        char name[TD_FILESET_NAME_MAX], source[64];
+        td_tier_next_name(&s.fs, &nfs, 'h', hf[i].hour, name);
+        snprintf(source, sizeof source, "tapdns-index rebuild %s", hf[i].hour);
+        struct td_tier_build *b = td_tier_build_open(root, name, opts, err, errlen);
+        if (!b || read_files(&(struct files_ctx){ group, ng }, b, err, errlen) != 0) {
+            td_tier_build_abort(&b);
+            free(group);
+            goto out;
+        }
+        rep->inputs += (uint32_t)ng;
+        if (td_tier_build_finish(&b, source, rep, err, errlen) != 0 || put_gen(&nfs, rep, 'h', err, errlen) != 0) {
+            free(group);
+            goto out;
+        }
+        i = j;
+    }
+    free(group);
+    step(opts, "hours");
+    /* 2. the day merges, then the month merges, the old set had */
+    periods = calloc(s.fs.n ? s.fs.n : 1, sizeof *periods);
+    if (!periods) {
+        td_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    static const char tiers[2] = { 'd', 'm' };
+    for (int t = 0; t < 2; t++) {
+        uint32_t np;
+        periods_of(&s.fs, tiers[t], periods, &np);
+        for (uint32_t p = 0; p < np; p++) {
+            char(*retired)[TD_FILESET_NAME_MAX] = NULL;
+            uint32_t nret = 0;
+            int m = merge_in(root, &nfs, &s.fs, tiers[t], periods[p], opts, rep, &retired, &nret, err, errlen);
+            if (m < 0)
+                goto out;
+            /* the inputs were never listed: gone now (a crash here leaves them unlisted) */
+            remove_gens(root, retired, nret);
+            free(retired);
+        }
+    }
+    /* 3. the new set replaces the old one */
+    rep->retired = s.fs.n;
+    if (td_fileset_store(root, &nfs, e2, sizeof e2) != 0) {
+        td_errf(err, errlen, "FILESET: %s (the rebuilt generations stay invisible)", e2);
+        goto out;
+    }
+    step(opts, "stored");
+    for (uint32_t i = 0; i < s.fs.n; i++) {
+        if (td_fileset_find(&nfs, s.fs.gens[i].name) >= 0)
+            continue;
+        remove_gens(root, &s.fs.gens[i].name, 1);
+    }
+    rc = 0;
+out:
+    free(periods);
+    free(hf);
+    td_fileset_free(&nfs);
+    session_close(&s);
+    return rc;
+}
