@@ -1,0 +1,737 @@
+/* test_index_wild: the wildcard, raw and gravel lookups of the reading library
+ * (indexer/index.h) over generations built with the generation builder: rrset X.* and X.+
+ * (RRSET_NAME_FWD), rrset +.X, rdata name *.X / +.X (RDATA_NAME_REV) and X.* / X.+, rdata raw,
+ * gravel (no merge across generations). Each case has its exact expected result list and runs
+ * over one generation and over the same data split into 3 (read-time merge): a wildcard
+ * never matches a longer label (`example` vs `examples`, both sides), `+` keeps only one more
+ * label, a raw prefix never matches a longer rdata, time fences apply to merged values. */
+#include "dns_wire.h"
+#include "fileset.h"
+#include "generation.h"
+#include "index.h"
+#include "keys.h"
+#include "tt.h"
+#include "varint.h"
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char base[128];
+
+/* ---------- observations and generation building ---------- */
+
+struct tobs {
+    const char *owner;
+    uint16_t type;
+    const char *bw;
+    const char *rd[3]; /* text: A/AAAA address, name, "PREF NAME" for MX, "#hex" raw */
+    uint64_t count;
+    uint32_t tf, tl;
+};
+
+static size_t rd_from_text(uint16_t type, const char *t, uint8_t *out)
+{
+    if (t[0] == '#') {
+        int n = tt_unhex(t + 1, out, 512);
+        return n < 0 ? 0 : (size_t)n;
+    }
+    if (type == 1)
+        return inet_pton(AF_INET, t, out) == 1 ? 4 : 0;
+    if (type == 28)
+        return inet_pton(AF_INET6, t, out) == 1 ? 16 : 0;
+    if (type == 15) {
+        unsigned pref = (unsigned)atoi(t);
+        out[0] = (uint8_t)(pref >> 8);
+        out[1] = (uint8_t)pref;
+        int n = td_dns_name_from_text(strchr(t, ' ') + 1, out + 2, 255);
+        return n < 0 ? 0 : (size_t)n + 2;
+    }
+    int n = td_dns_name_from_text(t, out, 255);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static size_t rev_name(const uint8_t *n, size_t len, uint8_t *out)
+{
+    size_t offs[128], k = 0, o = 0;
+    while (o < len && n[o]) {
+        offs[k++] = o;
+        o += 1 + n[o];
+    }
+    size_t w = 0;
+    while (k-- > 0) {
+        memcpy(out + w, n + offs[k], 1 + n[offs[k]]);
+        w += 1 + n[offs[k]];
+    }
+    out[w++] = 0;
+    return w;
+}
+
+static size_t obs_key(const struct tobs *o, uint8_t *k)
+{
+    uint8_t n[256];
+    size_t w = 0;
+    int nl = td_dns_name_from_text(o->owner, n, sizeof n);
+    if (nl < 0)
+        return 0;
+    w += rev_name(n, (size_t)nl, k + w);
+    w += td_varint_put(k + w, o->type);
+    nl = td_dns_name_from_text(o->bw, n, sizeof n);
+    if (nl < 0)
+        return 0;
+    w += rev_name(n, (size_t)nl, k + w);
+    for (int i = 0; i < 3 && o->rd[i]; i++) {
+        uint8_t rd[600];
+        size_t l = rd_from_text(o->type, o->rd[i], rd);
+        if (l == 0)
+            return 0;
+        w += td_varint_put(k + w, l);
+        memcpy(k + w, rd, l);
+        w += l;
+    }
+    return w;
+}
+
+struct ent {
+    uint8_t *k;
+    size_t kl;
+    uint8_t v[TD_INDEX_VALUE_MAX];
+    size_t vl;
+};
+struct ents {
+    struct ent *e;
+    size_t n, cap;
+};
+
+static int collect(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+{
+    struct ents *es = ctx;
+    if (es->n == es->cap) {
+        es->cap = es->cap ? es->cap * 2 : 256;
+        es->e = realloc(es->e, es->cap * sizeof *es->e);
+    }
+    struct ent *e = &es->e[es->n++];
+    e->k = malloc(klen);
+    memcpy(e->k, key, klen);
+    e->kl = klen;
+    e->vl = td_index_value_encode(v, e->v);
+    return 0;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+    const struct ent *x = a, *y = b;
+    int c = memcmp(x->k, y->k, x->kl < y->kl ? x->kl : y->kl);
+    return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
+}
+
+/* Builds generation NAME under root from obs[] (values as given); adds it to FILESET. */
+static int build_gen(const char *root, const char *name, const struct tobs *obs, size_t n)
+{
+    struct ents es = { 0 };
+    char err[256] = "";
+    uint32_t mn = UINT32_MAX, mx = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[4096];
+        size_t kl = obs_key(&obs[i], k);
+        struct td_obs_value v = { obs[i].count, obs[i].tf, obs[i].tl, 0, 0 };
+        if (kl == 0 || td_index_entries(k, kl, &v, collect, &es, err, sizeof err) != 0) {
+            TT_FAIL("observation %zu (%s): %s", i, obs[i].owner, err);
+            return -1;
+        }
+        if (v.time_first < mn)
+            mn = v.time_first;
+        if (v.time_last > mx)
+            mx = v.time_last;
+    }
+    if (n == 0)
+        mn = mx = 0;
+    if (es.n)
+        qsort(es.e, es.n, sizeof *es.e, ent_cmp);
+    char tmp[400], fin[400];
+    snprintf(tmp, sizeof tmp, "%s/tmp/%s", root, name);
+    snprintf(fin, sizeof fin, "%s/%s", root, name);
+    struct td_gen_opts o = { 1000, 0, 1u << 20, 0 };
+    struct td_gen_build *b = td_gen_build_open(tmp, &o, err, sizeof err);
+    int rc = b ? 0 : -1;
+    for (size_t i = 0; i < es.n && rc == 0;) {
+        uint8_t v[TD_INDEX_VALUE_MAX];
+        size_t vl = es.e[i].vl;
+        memcpy(v, es.e[i].v, vl);
+        size_t j = i + 1;
+        for (; j < es.n && ent_cmp(&es.e[i], &es.e[j]) == 0; j++) {
+            uint8_t m[TD_INDEX_VALUE_MAX];
+            vl = td_index_value_merge(v, vl, es.e[j].v, es.e[j].vl, m);
+            memcpy(v, m, vl);
+        }
+        rc = td_gen_build_put(b, es.e[i].k, es.e[i].kl, v, vl, err, sizeof err);
+        i = j;
+    }
+    if (rc == 0)
+        rc = td_gen_build_finish(&b, mn, mx, "test", fin, err, sizeof err);
+    else
+        td_gen_build_abort(&b);
+    for (size_t i = 0; i < es.n; i++)
+        free(es.e[i].k);
+    free(es.e);
+    if (rc != 0) {
+        TT_FAIL("build %s: %s", name, err);
+        return -1;
+    }
+    struct td_fileset fs;
+    struct td_fileset_gen g = { "", name[0], mn, mx };
+    snprintf(g.name, sizeof g.name, "%s", name);
+    if (td_fileset_load(root, &fs, err, sizeof err) != 0 || td_fileset_put(&fs, &g, err, sizeof err) != 0 ||
+        td_fileset_store(root, &fs, err, sizeof err) != 0) {
+        TT_FAIL("fileset: %s", err);
+        return -1;
+    }
+    td_fileset_free(&fs);
+    return 0;
+}
+
+static void mkroot(char *root, size_t cap, const char *sub)
+{
+    snprintf(root, cap, "%s/%s", base, sub);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/tmp", root, root);
+    if (system(cmd) != 0)
+        TT_FAIL("cannot make %s", root);
+}
+
+/* ---------- running queries ---------- */
+
+static void rtext(const struct td_index_result *r, char *out, size_t cap)
+{
+    char o[1100], b[1100] = "-", rd[2000] = "";
+    td_dns_name_to_text(r->owner, r->owner_len, o, sizeof o);
+    if (r->bailiwick)
+        td_dns_name_to_text(r->bailiwick, r->bailiwick_len, b, sizeof b);
+    for (uint16_t i = 0; i < r->nrdata; i++) {
+        char one[1000];
+        if (td_dns_rdata_to_text(r->rrtype, r->rdata[i], r->rdlen[i], one, sizeof one) < 0)
+            snprintf(one, sizeof one, "?");
+        size_t l = strlen(rd);
+        snprintf(rd + l, sizeof rd - l, "%s%s", i ? "|" : "", one);
+    }
+    snprintf(out, cap, "%s %u %s %s c%llu %u-%u\n", o, r->rrtype, b, rd, (unsigned long long)r->count,
+             r->time_first, r->time_last);
+}
+
+/* All results of q over root as lines; "ERR: ..." on an error. Caller frees. */
+static char *run_q(const char *root, const struct td_index_query *q, size_t *ngens)
+{
+    char err[256] = "";
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    out[0] = 0;
+    struct td_index *idx = td_index_open(root, NULL, err, sizeof err);
+    if (!idx) {
+        snprintf(out, cap, "ERR: open: %s", err);
+        return out;
+    }
+    struct td_index_iter *it = td_index_query_start(idx, q, err, sizeof err);
+    if (!it) {
+        snprintf(out, cap, "ERR: start: %s", err);
+        td_index_close(&idx);
+        return out;
+    }
+    if (ngens)
+        *ngens = td_index_iter_generations(it);
+    struct td_index_result r;
+    int rc;
+    while ((rc = td_index_next(it, &r)) == 1) {
+        char line[4000];
+        rtext(&r, line, sizeof line);
+        size_t l = strlen(line);
+        if (len + l + 1 > cap) {
+            cap = cap * 2 + l;
+            out = realloc(out, cap);
+        }
+        memcpy(out + len, line, l + 1);
+        len += l;
+    }
+    if (rc < 0)
+        snprintf(out, cap, "ERR: next: %s", td_index_iter_error(it));
+    td_index_query_end(&it);
+    td_index_close(&idx);
+    return out;
+}
+
+/* Name storage for queries built into tables: a ring of slots. */
+static uint8_t *slot(void)
+{
+    static uint8_t ring[128][256];
+    static unsigned next;
+    return ring[next++ % 128];
+}
+
+static struct td_index_query qn(enum td_index_qkind kind, const char *name, int type, const char *bw)
+{
+    uint8_t *qname = slot(), *qbw = slot();
+    struct td_index_query q;
+    memset(&q, 0, sizeof q);
+    q.kind = kind;
+    int n = td_dns_name_from_text(name, qname, 256);
+    q.name = qname;
+    q.name_len = n < 0 ? 0 : (size_t)n;
+    q.rrtype = type;
+    if (bw) {
+        n = td_dns_name_from_text(bw, qbw, 256);
+        q.bailiwick = qbw;
+        q.bailiwick_len = n < 0 ? 0 : (size_t)n;
+    }
+    return q;
+}
+
+static struct td_index_query qip(const char *lo, const char *hi, unsigned pfx)
+{
+    struct td_index_query q;
+    memset(&q, 0, sizeof q);
+    q.kind = TD_IQ_RDATA_IP;
+    q.rrtype = TD_INDEX_ANY;
+    int af = strchr(lo, ':') ? AF_INET6 : AF_INET;
+    q.ip_len = af == AF_INET ? 4 : 16;
+    inet_pton(af, lo, q.ip_lo);
+    if (hi)
+        inet_pton(af, hi, q.ip_hi);
+    q.ip_prefix = pfx;
+    return q;
+}
+
+#define CHECK_Q(root, q, expect) do { char *_r = run_q(root, &(q), NULL); CHECK_STR(_r, expect); free(_r); } while (0)
+
+static struct td_index_query qraw(const char *hex, int type)
+{
+    uint8_t *buf = slot();
+    struct td_index_query q;
+    memset(&q, 0, sizeof q);
+    q.kind = TD_IQ_RDATA_RAW;
+    int n = tt_unhex(hex, buf, 256);
+    q.raw = buf;
+    q.raw_len = n < 0 ? 0 : (size_t)n;
+    q.rrtype = type;
+    return q;
+}
+
+static struct td_index_query plus(struct td_index_query q)
+{
+    q.one_label = 1;
+    return q;
+}
+
+static struct td_index_query fence(struct td_index_query q, uint32_t fb, uint32_t fa, uint32_t lb, uint32_t la)
+{
+    q.time_first_before = fb;
+    q.time_first_after = fa;
+    q.time_last_before = lb;
+    q.time_last_after = la;
+    return q;
+}
+
+/* ---------- the fixed data set ---------- */
+
+static const struct tobs fixed[] = {
+    { "www.example.com", 1, "example.com", { "1.2.3.4" }, 2, 100, 200 },
+    { "www.example.com", 28, "example.com", { "2001:db8::1" }, 1, 100, 300 },
+    { "www.example.com.au", 1, "com.au", { "1.2.3.5" }, 1, 150, 150 },
+    { "www.example.net", 1, "net", { "1.2.3.6" }, 3, 50, 500 },
+    { "www.example", 1, "example", { "1.2.3.7" }, 1, 100, 100 },      /* X itself of www.example.* */
+    { "www.examples.com", 1, "com", { "1.2.3.8" }, 1, 100, 100 },     /* a longer label */
+    { "www.example.net", 43, "net", { "#0001 08 02 00" }, 1, 100, 100 },
+    { "example.com", 2, "com", { "ns1.example.com", "a.example.com" }, 4, 10, 20 },
+    { "c.org", 5, "org", { "b.a.example.com" }, 2, 300, 400 },
+    { "d.org", 5, "org", { "example.com" }, 1, 100, 100 },
+    { "e.org", 5, "org", { "x.examples.com" }, 1, 100, 100 },
+    { "example.com", 15, "example.com", { "10 mail.example.com" }, 1, 100, 100 },
+    { "f.org", 15, "org", { "20 mail.example.net" }, 1, 200, 200 },
+    { "g.org", 15, "org", { "30 mail.example.co.uk" }, 1, 200, 200 },
+    { "h.org", 5, "org", { "mail.examples.com" }, 1, 200, 200 },
+    /* TXT with the octets of wire(mail.example.com): never an rdata name (ANY) */
+    { "txt.org", 16, "org", { "#04 6d61696c 07 6578616d706c65 03 636f6d 00" }, 1, 100, 100 },
+    { "t1.org", 16, "org", { "#026162" }, 1, 100, 100 },              /* "ab" */
+    { "t2.org", 16, "org", { "#0261620163" }, 1, 100, 100 },          /* "ab" "c": longer */
+    { "i.org", 5, "org", { "mail.example" }, 1, 100, 100 },           /* X itself of mail.example.* */
+    { "examples.net", 1, "net", { "1.2.3.9" }, 1, 100, 100 },
+    { "deep.www.example.com", 1, "example.com", { "1.2.3.10" }, 1, 100, 100 },
+    { "j.org", 5, "org", { "examples.org" }, 1, 100, 100 },
+};
+#define NFIXED (sizeof fixed / sizeof fixed[0])
+
+static char root1[256], root3[256];
+
+/* One generation of everything, and the same data in 3 generations: an observation of
+ * count >= 2 is split into (1, tf, tf) in gen 0 and (count-1, tl, tl) in gen 2, so only the
+ * read-time merge gives back its values; count 1 goes to generation i % 3. */
+static void build_fixed(void)
+{
+    mkroot(root1, sizeof root1, "one");
+    mkroot(root3, sizeof root3, "three");
+    build_gen(root1, "h.2026010100.0", fixed, NFIXED);
+    struct tobs parts[3][NFIXED];
+    size_t np[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < NFIXED; i++) {
+        struct tobs o = fixed[i];
+        if (o.count >= 2) {
+            struct tobs a = o, b = o;
+            a.count = 1;
+            a.tl = a.tf;
+            b.count = o.count - 1;
+            b.tf = b.tl;
+            parts[0][np[0]++] = a;
+            parts[2][np[2]++] = b;
+        } else {
+            parts[i % 3][np[i % 3]++] = o;
+        }
+    }
+    build_gen(root3, "h.2026010100.0", parts[0], np[0]);
+    build_gen(root3, "h.2026010101.0", parts[1], np[1]);
+    build_gen(root3, "h.2026010102.0", parts[2], np[2]);
+}
+
+struct qcase {
+    const char *what;
+    struct td_index_query q;
+    const char *expect;
+};
+
+static void run_cases(const struct qcase *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *roots[2] = { root1, root3 };
+        for (int r = 0; r < 2; r++) {
+            char *got = run_q(roots[r], &c[i].q, NULL);
+            if (strcmp(got, c[i].expect) != 0)
+                TT_FAIL("%s (%s): got\n%sexpected\n%s", c[i].what, r ? "3 gens" : "1 gen", got, c[i].expect);
+            free(got);
+        }
+    }
+}
+
+#define WWW_COM_A "www.example.com. 1 example.com. 1.2.3.4 c2 100-200\n"
+#define WWW_COM_AAAA "www.example.com. 28 example.com. 2001:db8::1 c1 100-300\n"
+#define WWW_COM_AU "www.example.com.au. 1 com.au. 1.2.3.5 c1 150-150\n"
+#define WWW_NET_A "www.example.net. 1 net. 1.2.3.6 c3 50-500\n"
+#define WWW_NET_DS "www.example.net. 43 net. 1 8 2 00 c1 100-100\n"
+#define DEEP_A "deep.www.example.com. 1 example.com. 1.2.3.10 c1 100-100\n"
+#define EX_NS "example.com. 2 com. ns1.example.com.|a.example.com. c4 10-20\n"
+#define EX_MX "example.com. 15 example.com. 10 mail.example.com. c1 100-100\n"
+
+static void test_rrset_above(void)
+{
+    struct qcase c[] = {
+        { "www.example.* ANY", qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL),
+          WWW_COM_A WWW_COM_AAAA WWW_COM_AU WWW_NET_A },
+        { "www.example.+ ANY", plus(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL)),
+          WWW_COM_A WWW_COM_AAAA WWW_NET_A },
+        { "www.example.* A", qn(TD_IQ_RRSET_ABOVE, "www.example", 1, NULL), WWW_COM_A WWW_COM_AU WWW_NET_A },
+        { "www.example.* AAAA", qn(TD_IQ_RRSET_ABOVE, "WWW.Example", 28, NULL), WWW_COM_AAAA },
+        { "www.example.* A/net", qn(TD_IQ_RRSET_ABOVE, "www.example", 1, "net"), WWW_NET_A },
+        { "www.example.* ANY/com.au", qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, "com.au"), WWW_COM_AU },
+        { "www.example.* ANY-DNSSEC", qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY_DNSSEC, NULL), WWW_NET_DS },
+        { "www.example.* DS", qn(TD_IQ_RRSET_ABOVE, "www.example", 43, NULL), WWW_NET_DS },
+        { "www.example.* MX", qn(TD_IQ_RRSET_ABOVE, "www.example", 15, NULL), "" },
+        { "www.examples.*", qn(TD_IQ_RRSET_ABOVE, "www.examples", TD_INDEX_ANY, NULL),
+          "www.examples.com. 1 com. 1.2.3.8 c1 100-100\n" },
+        { "example.* (not examples)", qn(TD_IQ_RRSET_ABOVE, "example", TD_INDEX_ANY, NULL), EX_NS EX_MX },
+        { "examples.*", qn(TD_IQ_RRSET_ABOVE, "examples", TD_INDEX_ANY, NULL),
+          "examples.net. 1 net. 1.2.3.9 c1 100-100\n" },
+        { "www.example.com.* (X itself out)", qn(TD_IQ_RRSET_ABOVE, "www.example.com", TD_INDEX_ANY, NULL),
+          WWW_COM_AU },
+        { "www.example.com.au.* (nothing longer)", qn(TD_IQ_RRSET_ABOVE, "www.example.com.au", TD_INDEX_ANY, NULL),
+          "" },
+        { "www.+", plus(qn(TD_IQ_RRSET_ABOVE, "www", TD_INDEX_ANY, NULL)),
+          "www.example. 1 example. 1.2.3.7 c1 100-100\n" },
+        { "www.*", qn(TD_IQ_RRSET_ABOVE, "www", TD_INDEX_ANY, NULL),
+          "www.example. 1 example. 1.2.3.7 c1 100-100\n" WWW_COM_A WWW_COM_AAAA WWW_COM_AU WWW_NET_A
+          "www.examples.com. 1 com. 1.2.3.8 c1 100-100\n" },
+        { "www.* A/com", qn(TD_IQ_RRSET_ABOVE, "www", 1, "com"), "www.examples.com. 1 com. 1.2.3.8 c1 100-100\n" },
+        { "www.example.* offset 1 limit 2",
+          ({ struct td_index_query q = qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL);
+             q.offset = 1; q.limit = 2; q; }),
+          WWW_COM_AAAA WWW_COM_AU },
+        /* merged values decide: www.example.net (50-500) is (1, 50-50) + (2, 500-500) in 3 gens */
+        { "www.example.* tf>=100", fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 0, 100, 0, 0),
+          WWW_COM_A WWW_COM_AAAA WWW_COM_AU },
+        { "www.example.* tf>=150", fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 0, 150, 0, 0),
+          WWW_COM_AU },
+        { "www.example.* tl<=200", fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 0, 0, 200, 0),
+          WWW_COM_A WWW_COM_AU },
+        { "www.example.* tl>=500", fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 0, 0, 0, 500),
+          WWW_NET_A },
+        { "www.example.* tf<=50", fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 50, 0, 0, 0),
+          WWW_NET_A },
+        { "www.example.* tl>=501", fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 0, 0, 0, 501),
+          "" },
+    };
+    run_cases(c, sizeof c / sizeof c[0]);
+}
+
+static void test_rrset_plus_below(void)
+{
+    struct qcase c[] = {
+        { "*.example.com", qn(TD_IQ_RRSET_BELOW, "example.com", TD_INDEX_ANY, NULL),
+          EX_NS EX_MX WWW_COM_A WWW_COM_AAAA DEEP_A },
+        { "+.example.com", plus(qn(TD_IQ_RRSET_BELOW, "example.com", TD_INDEX_ANY, NULL)), WWW_COM_A WWW_COM_AAAA },
+        { "+.example.com A", plus(qn(TD_IQ_RRSET_BELOW, "example.com", 1, NULL)), WWW_COM_A },
+        { "+.example.com ANY/example.com", plus(qn(TD_IQ_RRSET_BELOW, "example.com", TD_INDEX_ANY, "example.com")),
+          WWW_COM_A WWW_COM_AAAA },
+        { "+.www.example.com", plus(qn(TD_IQ_RRSET_BELOW, "www.example.com", TD_INDEX_ANY, NULL)), DEEP_A },
+        { "+.com", plus(qn(TD_IQ_RRSET_BELOW, "com", TD_INDEX_ANY, NULL)), EX_NS EX_MX },
+        { "+.net", plus(qn(TD_IQ_RRSET_BELOW, "net", TD_INDEX_ANY, NULL)),
+          "examples.net. 1 net. 1.2.3.9 c1 100-100\n" },
+        { "+.examples.com", plus(qn(TD_IQ_RRSET_BELOW, "examples.com", TD_INDEX_ANY, NULL)),
+          "www.examples.com. 1 com. 1.2.3.8 c1 100-100\n" },
+        { "+.example", plus(qn(TD_IQ_RRSET_BELOW, "example", TD_INDEX_ANY, NULL)),
+          "www.example. 1 example. 1.2.3.7 c1 100-100\n" },
+    };
+    run_cases(c, sizeof c / sizeof c[0]);
+}
+
+#define R_EXCOM "d.org. 5 - example.com. c1 100-100\n"
+#define R_A "example.com. 2 - a.example.com. c4 10-20\n"
+#define R_BA "c.org. 5 - b.a.example.com. c2 300-400\n"
+#define R_NS1 "example.com. 2 - ns1.example.com. c4 10-20\n"
+#define R_MAIL "example.com. 15 - 10 mail.example.com. c1 100-100\n"
+#define R_COUK "g.org. 15 - 30 mail.example.co.uk. c1 200-200\n"
+#define R_MNET "f.org. 15 - 20 mail.example.net. c1 200-200\n"
+#define R_TXT "txt.org. 16 - \"mail\" \"example\" \"com\" \"\" c1 100-100\n"
+
+static void test_rdata_wild(void)
+{
+    struct qcase c[] = {
+        { "rdata *.example.com", qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL),
+          R_EXCOM R_A R_BA R_NS1 R_MAIL },
+        { "rdata +.example.com", plus(qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL)),
+          R_A R_NS1 R_MAIL },
+        { "rdata *.example.com MX", qn(TD_IQ_RDATA_NAME_BELOW, "example.com", 15, NULL), R_MAIL },
+        { "rdata *.example.com NS", qn(TD_IQ_RDATA_NAME_BELOW, "example.com", 2, NULL), R_A R_NS1 },
+        { "rdata *.example.com CNAME", qn(TD_IQ_RDATA_NAME_BELOW, "Example.COM", 5, NULL), R_EXCOM R_BA },
+        { "rdata *.example.com TXT (no NAME_REV)", qn(TD_IQ_RDATA_NAME_BELOW, "example.com", 16, NULL), "" },
+        { "rdata *.a.example.com", qn(TD_IQ_RDATA_NAME_BELOW, "a.example.com", TD_INDEX_ANY, NULL), R_A R_BA },
+        { "rdata +.a.example.com", plus(qn(TD_IQ_RDATA_NAME_BELOW, "a.example.com", TD_INDEX_ANY, NULL)), R_BA },
+        { "rdata *.examples.com", qn(TD_IQ_RDATA_NAME_BELOW, "examples.com", TD_INDEX_ANY, NULL),
+          "e.org. 5 - x.examples.com. c1 100-100\n" "h.org. 5 - mail.examples.com. c1 200-200\n" },
+        { "rdata *.example.com ANY-DNSSEC", qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY_DNSSEC, NULL),
+          "" },
+        { "rdata *.example.com limit 2 offset 2",
+          ({ struct td_index_query q = qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL);
+             q.offset = 2; q.limit = 2; q; }),
+          R_BA R_NS1 },
+        /* the NS set (10-20) is (1, 10-10) + (3, 20-20) in 3 gens */
+        { "rdata *.example.com tl<=20", fence(qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL), 0, 0, 20, 0),
+          R_A R_NS1 },
+        { "rdata *.example.com tl<=19", fence(qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL), 0, 0, 19, 0),
+          "" },
+        { "rdata *.example.com tf>=20", fence(qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL), 0, 20, 0, 0),
+          R_EXCOM R_BA R_MAIL },
+        { "rdata *.example.com tl>=400", fence(qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL), 0, 0, 0, 400),
+          R_BA },
+        { "rdata mail.example.*", qn(TD_IQ_RDATA_NAME_ABOVE, "mail.example", TD_INDEX_ANY, NULL),
+          R_COUK R_MAIL R_MNET },
+        { "rdata mail.example.+", plus(qn(TD_IQ_RDATA_NAME_ABOVE, "mail.example", TD_INDEX_ANY, NULL)),
+          R_MAIL R_MNET },
+        { "rdata mail.example.* MX", qn(TD_IQ_RDATA_NAME_ABOVE, "mail.example", 15, NULL), R_COUK R_MAIL R_MNET },
+        { "rdata mail.example.* TXT", qn(TD_IQ_RDATA_NAME_ABOVE, "mail.example", 16, NULL), R_TXT },
+        { "rdata mail.example.* CNAME (X itself out)", qn(TD_IQ_RDATA_NAME_ABOVE, "mail.example", 5, NULL), "" },
+        { "rdata mail.* ", qn(TD_IQ_RDATA_NAME_ABOVE, "mail", TD_INDEX_ANY, NULL),
+          "i.org. 5 - mail.example. c1 100-100\n" R_COUK R_MAIL R_MNET
+          "h.org. 5 - mail.examples.com. c1 200-200\n" },
+        { "rdata mail.+", plus(qn(TD_IQ_RDATA_NAME_ABOVE, "mail", TD_INDEX_ANY, NULL)),
+          "i.org. 5 - mail.example. c1 100-100\n" },
+        { "rdata example.* (not examples)", qn(TD_IQ_RDATA_NAME_ABOVE, "example", TD_INDEX_ANY, NULL), R_EXCOM },
+        { "rdata examples.*", qn(TD_IQ_RDATA_NAME_ABOVE, "examples", TD_INDEX_ANY, NULL),
+          "j.org. 5 - examples.org. c1 100-100\n" },
+        { "rdata mail.example.* tf>=200", fence(qn(TD_IQ_RDATA_NAME_ABOVE, "mail.example", TD_INDEX_ANY, NULL), 0, 200, 0, 0),
+          R_COUK R_MNET },
+        { "rdata mail.example.* tl<=100", fence(qn(TD_IQ_RDATA_NAME_ABOVE, "mail.example", TD_INDEX_ANY, NULL), 0, 0, 100, 0),
+          R_MAIL },
+    };
+    run_cases(c, sizeof c / sizeof c[0]);
+}
+
+#define MX_HEX "000a 046d61696c 076578616d706c65 03636f6d 00"
+#define MAIL_HEX "046d61696c 076578616d706c65 03636f6d 00"
+
+static void test_raw(void)
+{
+    struct qcase c[] = {
+        { "raw A", qraw("01020304", TD_INDEX_ANY), "www.example.com. 1 - 1.2.3.4 c2 100-200\n" },
+        { "raw A typed", qraw("01020304", 1), "www.example.com. 1 - 1.2.3.4 c2 100-200\n" },
+        { "raw A as AAAA", qraw("01020304", 28), "" },
+        { "raw prefix of 1.2.3.x", qraw("010203", TD_INDEX_ANY), "" },
+        { "raw 1.2.3.1 (prefix of 1.2.3.10)", qraw("01020301", TD_INDEX_ANY), "" },
+        { "raw 1.2.3.10", qraw("0102030a", TD_INDEX_ANY), "deep.www.example.com. 1 - 1.2.3.10 c1 100-100\n" },
+        { "raw \"ab\" (not \"ab\" \"c\")", qraw("026162", TD_INDEX_ANY), "t1.org. 16 - \"ab\" c1 100-100\n" },
+        { "raw \"ab\" \"c\"", qraw("0261620163", 16), "t2.org. 16 - \"ab\" \"c\" c1 100-100\n" },
+        { "raw 02 (prefix of both)", qraw("02", TD_INDEX_ANY), "" },
+        { "raw MX", qraw(MX_HEX, TD_INDEX_ANY), R_MAIL },
+        { "raw MX typed", qraw(MX_HEX, 15), R_MAIL },
+        { "raw name (TXT; never the MX's sliced key)", qraw(MAIL_HEX, TD_INDEX_ANY), R_TXT },
+        { "raw name as MX", qraw(MAIL_HEX, 15), "" },
+        { "raw DS ANY", qraw("0001080200", TD_INDEX_ANY), "" },
+        { "raw DS ANY-DNSSEC", qraw("0001080200", TD_INDEX_ANY_DNSSEC), "www.example.net. 43 - 1 8 2 00 c1 100-100\n" },
+        { "raw DS typed", qraw("0001080200", 43), "www.example.net. 43 - 1 8 2 00 c1 100-100\n" },
+        { "raw NS name (merged)", qraw("036e7331 076578616d706c65 03636f6d 00", 2), R_NS1 },
+        { "raw NS tl<=19", fence(qraw("036e7331 076578616d706c65 03636f6d 00", 2), 0, 0, 19, 0), "" },
+    };
+    run_cases(c, sizeof c / sizeof c[0]);
+}
+
+/* The same RRset in 3 generations: gen 0 (1, 300-400), gen 1 (2, 100-500), gen 2 (3, 100-200,
+ * and www.example.net (1, 600-700)). Gravel gives one result per generation, in key order then
+ * by time_first, then time_last; the fences then apply to each. */
+static void test_gravel(void)
+{
+    char r[256];
+    mkroot(r, sizeof r, "gravel");
+    struct tobs g0[] = { { "www.example.com", 1, "example.com", { "1.2.3.4" }, 1, 300, 400 } };
+    struct tobs g1[] = { { "www.example.com", 1, "example.com", { "1.2.3.4" }, 2, 100, 500 } };
+    struct tobs g2[] = { { "www.example.com", 1, "example.com", { "1.2.3.4" }, 3, 100, 200 },
+                         { "www.example.net", 1, "net", { "1.2.3.4" }, 1, 600, 700 } };
+    build_gen(r, "h.2026010100.0", g0, 1);
+    build_gen(r, "h.2026010101.0", g1, 1);
+    build_gen(r, "h.2026010102.0", g2, 2);
+#define G3 "www.example.com. 1 example.com. 1.2.3.4 c3 100-200\n"
+#define G2 "www.example.com. 1 example.com. 1.2.3.4 c2 100-500\n"
+#define G1 "www.example.com. 1 example.com. 1.2.3.4 c1 300-400\n"
+#define GN "www.example.net. 1 net. 1.2.3.4 c1 600-700\n"
+    struct {
+        const char *what;
+        struct td_index_query q;
+        size_t gens;
+        const char *expect;
+    } t[] = {
+        { "aggregated", qn(TD_IQ_RRSET, "www.example.com", 1, NULL), 3,
+          "www.example.com. 1 example.com. 1.2.3.4 c6 100-500\n" },
+        { "gravel", qn(TD_IQ_RRSET, "www.example.com", 1, NULL), 3, G3 G2 G1 },
+        { "gravel *.example.com", qn(TD_IQ_RRSET_BELOW, "example.com", TD_INDEX_ANY, NULL), 3, G3 G2 G1 },
+        { "gravel www.example.*", qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 3, G3 G2 G1 GN },
+        { "gravel www.example.+ tf>=300", fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 0, 300, 0, 0),
+          3, G1 GN },
+        { "aggregated www.example.+ tf>=300",
+          fence(qn(TD_IQ_RRSET_ABOVE, "www.example", TD_INDEX_ANY, NULL), 0, 300, 0, 0), 3, GN },
+        { "gravel rdata ip", qip("1.2.3.4", "1.2.3.4", 0), 3,
+          "www.example.com. 1 - 1.2.3.4 c3 100-200\n" "www.example.com. 1 - 1.2.3.4 c2 100-500\n"
+          "www.example.com. 1 - 1.2.3.4 c1 300-400\n" "www.example.net. 1 - 1.2.3.4 c1 600-700\n" },
+        { "gravel raw", qraw("01020304", 1), 3,
+          "www.example.com. 1 - 1.2.3.4 c3 100-200\n" "www.example.com. 1 - 1.2.3.4 c2 100-500\n"
+          "www.example.com. 1 - 1.2.3.4 c1 300-400\n" "www.example.net. 1 - 1.2.3.4 c1 600-700\n" },
+        /* gen 0 (300-400) pruned by tl<=250: gravel does not probe it; gen 2's entry passes alone */
+        { "gravel tl<=250", fence(qn(TD_IQ_RRSET, "www.example.com", 1, NULL), 0, 0, 250, 0), 2, G3 },
+        { "aggregated tl<=250", fence(qn(TD_IQ_RRSET, "www.example.com", 1, NULL), 0, 0, 250, 0), 2, "" },
+        { "gravel tl<=500", fence(qn(TD_IQ_RRSET, "www.example.com", 1, NULL), 0, 0, 500, 0), 3, G3 G2 G1 },
+        { "gravel tf>=101", fence(qn(TD_IQ_RRSET, "www.example.com", 1, NULL), 0, 101, 0, 0), 3, G1 },
+        { "gravel tl>=450 tf<=100", fence(qn(TD_IQ_RRSET, "www.example.com", 1, NULL), 100, 0, 0, 450), 3, G2 },
+        { "gravel offset 1 limit 1", ({ struct td_index_query q = qn(TD_IQ_RRSET, "www.example.com", 1, NULL);
+                                        q.offset = 1; q.limit = 1; q; }), 3, G2 },
+        { "gravel offset 2", ({ struct td_index_query q = qn(TD_IQ_RRSET_BELOW, "com", TD_INDEX_ANY, NULL);
+                                q.offset = 2; q; }), 3, G1 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        t[i].q.gravel = strncmp(t[i].what, "gravel", 6) == 0;
+        size_t g = 99;
+        char *got = run_q(r, &t[i].q, &g);
+        if (strcmp(got, t[i].expect) != 0)
+            TT_FAIL("%s: got\n%sexpected\n%s", t[i].what, got, t[i].expect);
+        if (g != t[i].gens)
+            TT_FAIL("%s: %zu generations read, expected %zu", t[i].what, g, t[i].gens);
+        free(got);
+    }
+    /* over one generation, gravel is the aggregated answer */
+    struct td_index_query q = qn(TD_IQ_RRSET_BELOW, "example.com", TD_INDEX_ANY, NULL);
+    char *a = run_q(root1, &q, NULL);
+    q.gravel = 1;
+    char *b = run_q(root1, &q, NULL);
+    CHECK_STR(b, a);
+    CHECK(strlen(a) > 100);
+    free(a);
+    free(b);
+}
+
+/* Many names deeper than one more label between the ones `+` keeps: the result skips them
+ * all (a seek past each subtree; the answer is what matters here). */
+static void test_plus_deep(void)
+{
+    char r[256];
+    mkroot(r, sizeof r, "deep");
+    enum { DEEP = 3000 };
+    static struct tobs o[DEEP + 3];
+    static char names[DEEP][64];
+    size_t n = 0;
+    o[n++] = (struct tobs){ "a.example.com", 1, "example.com", { "10.0.0.1" }, 1, 100, 100 };
+    for (int i = 0; i < DEEP; i++) {
+        snprintf(names[i], sizeof names[i], "h%d.s%d.a.example.com", i, i % 7);
+        o[n++] = (struct tobs){ names[i], 1, "example.com", { "10.0.0.2" }, 1, 100, 100 };
+    }
+    o[n++] = (struct tobs){ "b.example.com", 5, "example.com", { "h1.s1.a.example.com" }, 1, 100, 100 };
+    o[n++] = (struct tobs){ "z.example.com", 5, "example.com", { "a.example.com" }, 1, 100, 100 };
+    build_gen(r, "h.2026010100.0", o, n);
+    struct td_index_query q = plus(qn(TD_IQ_RRSET_BELOW, "example.com", TD_INDEX_ANY, NULL));
+    CHECK_Q(r, q,
+            "a.example.com. 1 example.com. 10.0.0.1 c1 100-100\n"
+            "b.example.com. 5 example.com. h1.s1.a.example.com. c1 100-100\n"
+            "z.example.com. 5 example.com. a.example.com. c1 100-100\n");
+    q = plus(qn(TD_IQ_RRSET_BELOW, "a.example.com", TD_INDEX_ANY, NULL));
+    CHECK_Q(r, q, "");
+    q = plus(qn(TD_IQ_RRSET_ABOVE, "h5", TD_INDEX_ANY, NULL));
+    CHECK_Q(r, q, "");
+    q = qn(TD_IQ_RRSET_ABOVE, "h5", TD_INDEX_ANY, NULL);
+    CHECK_Q(r, q, "h5.s5.a.example.com. 1 example.com. 10.0.0.2 c1 100-100\n");
+    q = plus(qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL));
+    CHECK_Q(r, q, "z.example.com. 5 - a.example.com. c1 100-100\n");
+    q = qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, NULL);
+    CHECK_Q(r, q, "z.example.com. 5 - a.example.com. c1 100-100\n"
+                  "b.example.com. 5 - h1.s1.a.example.com. c1 100-100\n");
+    q = plus(qn(TD_IQ_RDATA_NAME_ABOVE, "h1.s1.a", TD_INDEX_ANY, NULL));
+    CHECK_Q(r, q, "");
+    q = qn(TD_IQ_RDATA_NAME_ABOVE, "h1.s1.a", TD_INDEX_ANY, NULL);
+    CHECK_Q(r, q, "b.example.com. 5 - h1.s1.a.example.com. c1 100-100\n");
+    q = plus(qn(TD_IQ_RDATA_NAME_ABOVE, "a.example", TD_INDEX_ANY, NULL));
+    CHECK_Q(r, q, "z.example.com. 5 - a.example.com. c1 100-100\n");
+}
+
+static void test_errors(void)
+{
+    char err[256] = "";
+    struct td_index *idx = td_index_open(root1, NULL, err, sizeof err);
+    CHECK(idx != NULL);
+    struct td_index_query bad[] = {
+        plus(qn(TD_IQ_RRSET, "example.com", TD_INDEX_ANY, NULL)),
+        plus(qn(TD_IQ_RDATA_NAME, "example.com", TD_INDEX_ANY, NULL)),
+        qraw("", TD_INDEX_ANY),
+        qraw("0102", 70000),
+        qn(TD_IQ_RDATA_NAME_BELOW, "example.com", TD_INDEX_ANY, "com"),
+        qn(TD_IQ_RDATA_NAME_ABOVE, "example", TD_INDEX_ANY, "com"),
+        qn(TD_IQ_RRSET_ABOVE, "example", -3, NULL),
+        qn(TD_IQ_RDATA_NAME_ABOVE, "example", 70000, NULL),
+        ({ struct td_index_query q = qraw("0102", 1); q.bailiwick = q.raw; q.bailiwick_len = 2; q; }),
+        ({ struct td_index_query q = qn(TD_IQ_RRSET_ABOVE, "example", 1, "com"); q.bailiwick_len = 3; q; }),
+        ({ struct td_index_query q = qn(TD_IQ_RDATA_NAME_BELOW, "example", 1, NULL); q.name_len = 3; q; }),
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        struct td_index_iter *it = td_index_query_start(idx, &bad[i], err, sizeof err);
+        if (it || !err[0])
+            TT_FAIL("bad query %zu accepted", i);
+        td_index_query_end(&it);
+    }
+    td_index_close(&idx);
+}
+
+int main(void)
+{
+    snprintf(base, sizeof base, "/tmp/test_index_wild.%d", (int)getpid());
+    build_fixed();
+    TT_RUN(test_rrset_above);
+    TT_RUN(test_rrset_plus_below);
+    TT_RUN(test_rdata_wild);
+    TT_RUN(test_raw);
+    TT_RUN(test_gravel);
+    TT_RUN(test_plus_deep);
+    TT_RUN(test_errors);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+    if (system(cmd) != 0)
+        return 1;
+    return tt_finish();
+}
