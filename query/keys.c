@@ -671,7 +671,9 @@ void td_quota_view(const struct td_key *key, uint64_t now, struct td_quota_view 
 {
     memset(v, 0, sizeof *v);
     uint64_t day = now / DAY_SECONDS;
-    if (key->daily_limit) {
+    /* a daily_limit of UINT64_MAX can never be reached: shown as unlimited, as 0 is (the
+     * view's UINT64_MAX means "unlimited") */
+    if (key->daily_limit && key->daily_limit != UINT64_MAX) {
         uint64_t used = key->day == day ? key->used_today : 0;
         v->limit = key->daily_limit;
         v->remaining = used >= key->daily_limit ? 0 : key->daily_limit - used;

@@ -382,6 +382,16 @@ static void test_view(void)
     CHECK_EQ(v.burst_size, 25);
     CHECK_EQ(v.burst_window, 3600);
     td_keys_free(&k);
+
+    /* a daily limit of 2^64-1 is shown as unlimited too (found by fuzz_keys) */
+    k = load_text("max " H0 " 18446744073709551615 0 0 0 0\n", err, sizeof err);
+    lim = td_keys_find(k, K0);
+    CHECK_EQ(td_quota_charge(k, lim, T0, err, sizeof err), 0);
+    td_quota_view(lim, T0, &v);
+    CHECK(v.limit == UINT64_MAX);
+    CHECK(v.remaining == UINT64_MAX);
+    CHECK_EQ(v.reset, 0);
+    td_keys_free(&k);
 }
 
 static void test_state(void)
