@@ -151,7 +151,7 @@ int main(int argc, char **argv)
     const char *out_dir = NULL, *sensor = "dpdk", *config_path = NULL, *ports = NULL, *rss = "l3";
     uint64_t writer_base = 0, frame_seconds = 10, frame_bytes = 1u << 20, level = 1;
     uint64_t match_timeout = 60ull * NS, match_max = 131072;
-    uint64_t queues = 0, port = 0, rx_ring = 1024, mbufs = 0, mbuf_cache = 256, burst = 32;
+    uint64_t queues = 0, port = 0, rx_ring = 1024, mbufs = 0, mbuf_cache = 256, burst = 32, mbuf_data = 2048;
     uint64_t stats_interval = 10 * NS, idle_exit = 0, idle_sleep_us = 0;
     int keep_recursive = 0, zero_resolver = 0, unanswered = 0, no_fsync = 0, quiet = 0, rx_ts = 0;
     struct td_cli_list resolvers = { 0 }, local = { 0 };
@@ -165,6 +165,7 @@ int main(int argc, char **argv)
         { "rx-ring", 0, TD_OPT_UINT, &rx_ring, "N", "RX descriptors per queue (default 1024)", "dpdk.rx_ring", 0 },
         { "mbufs", 0, TD_OPT_UINT, &mbufs, "N", "mempool size (default: computed, see dpdk-capture/plan.h)", "dpdk.mbufs", 0 },
         { "mbuf-cache", 0, TD_OPT_UINT, &mbuf_cache, "N", "per-lcore mempool cache (default 256, at most 512)", "dpdk.mbuf_cache", 0 },
+        { "mbuf-data", 0, TD_OPT_SIZE, &mbuf_data, "SIZE", "data octets per mbuf (default 2048; net_af_packet wants framesz to fit)", NULL, 0 },
         { "burst", 0, TD_OPT_UINT, &burst, "N", "RX burst size (default 32, at most 512)", "dpdk.burst", 0 },
         { "rss", 0, TD_OPT_STRING, &rss, "l3|l4", "RSS over addresses (default; keeps fragments and TCP retries with their query) or addresses and ports", NULL, 0 },
         { "rx-timestamps", 0, TD_OPT_FLAG, &rx_ts, NULL, "use the PMD's RX timestamps as capture time (net_pcap: the file's times)", NULL, 0 },
@@ -218,8 +219,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (burst == 0 || burst > TD_DPDK_BURST_MAX || rx_ring == 0 || rx_ring > 65535 || port > 65535
-        || queues > RTE_MAX_LCORE || mbufs > TD_DPDK_MBUFS_MAX || mbuf_cache > 65535 || idle_sleep_us > 1000000) {
-        fprintf(stderr, "%s: --burst 1..%u, --rx-ring 1..65535, --queues at most %u, --idle-sleep-us at most 1000000\n",
+        || queues > RTE_MAX_LCORE || mbufs > TD_DPDK_MBUFS_MAX || mbuf_cache > 65535 || mbuf_data < 64 || mbuf_data > 65000 || idle_sleep_us > 1000000) {
+        fprintf(stderr, "%s: --burst 1..%u, --rx-ring 1..65535, --queues at most %u, --mbuf-data 64..65000, --idle-sleep-us at most 1000000\n",
                 prog, TD_DPDK_BURST_MAX, RTE_MAX_LCORE);
         rc = 2;
         goto out;
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
     eal_up = 1;
     struct td_dpdk_port_opts po = {
         .port = (uint16_t)port, .queues = (unsigned)queues, .rx_ring = (unsigned)rx_ring,
-        .burst = (unsigned)burst, .mbufs = (unsigned)mbufs, .cache = (unsigned)mbuf_cache,
+        .burst = (unsigned)burst, .mbufs = (unsigned)mbufs, .cache = (unsigned)mbuf_cache, .mbuf_data = (unsigned)mbuf_data,
         .rss = rss_mode, .rx_timestamps = rx_ts,
     };
     if (td_dpdk_port_open(&po, &dp, err, sizeof err) != 0) {

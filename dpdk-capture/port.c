@@ -87,10 +87,15 @@ int td_dpdk_port_open(const struct td_dpdk_port_opts *o, struct td_dpdk_port *p,
         snprintf(err, errlen, "mempool: %s", why);
         return -1;
     }
+    if (o->mbuf_data > UINT16_MAX - RTE_PKTMBUF_HEADROOM) {
+        snprintf(err, errlen, "mbuf data size %u: at most %u", o->mbuf_data, UINT16_MAX - RTE_PKTMBUF_HEADROOM);
+        return -1;
+    }
     char name[RTE_MEMPOOL_NAMESIZE];
     snprintf(name, sizeof name, "td_rx_%u", o->port);
     int socket = rte_eth_dev_socket_id(o->port);
-    p->pool = rte_pktmbuf_pool_create(name, p->plan.mbufs, p->plan.cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+    p->pool = rte_pktmbuf_pool_create(name, p->plan.mbufs, p->plan.cache, 0,
+                                      (uint16_t)((o->mbuf_data ? o->mbuf_data : RTE_MBUF_DEFAULT_DATAROOM) + RTE_PKTMBUF_HEADROOM),
                                       socket < 0 ? (int)rte_socket_id() : socket);
     if (!p->pool) {
         snprintf(err, errlen, "mempool of %u mbufs (%u cached per lcore): %s (EAL -m too small?)",

@@ -24,6 +24,7 @@ struct td_dpdk_port_opts {
     unsigned burst;
     unsigned mbufs;        /* 0: the rule of plan.h */
     unsigned cache;
+    unsigned mbuf_data;    /* data octets per mbuf (0: 2048); net_af_packet needs framesz to fit */
     enum td_dpdk_rss_mode rss;
     int rx_timestamps;     /* use the PMD's RX timestamp (net_pcap: the file's time) */
 };
