@@ -8,26 +8,49 @@
  *   pruning. The set is fixed for the life of the handle: a FILESET replaced later is seen by
  *   the next td_index_open. LevelDB allows one process per database, so a generation held
  *   open here cannot be opened by another process (writers never reopen generations).
- * - A query (struct td_index_query) names one scan: rrset by owner (optional rrtype, ANY or
- *   ANY-DNSSEC, optional bailiwick), rrset `*.X` (X and every name below it, label-aligned),
- *   rdata name (exact, optional rrtype), rdata ip (v4 or v6 address, CIDR, or lo..hi range).
+ * - A query (struct td_index_query) names one lookup: rrset by owner (optional rrtype, ANY or
+ *   ANY-DNSSEC, optional bailiwick), rrset `*.X` / `+.X` (X and every name below it, or exactly
+ *   one label more; label-aligned), rrset `X.*` / `X.+` (owners that start with X's labels and
+ *   have more labels / exactly one more, through RRSET_NAME_FWD), rdata name (exact, `*.X`,
+ *   `+.X`, `X.*`, `X.+`; optional rrtype), rdata ip (v4 or v6 address, CIDR, or lo..hi range),
+ *   rdata raw (the rdata octets exactly; optional rrtype).
  *   Time fences (inclusive, 0 = unset) apply to the values MERGED across generations:
  *     time_first_before: time_first <= T      time_first_after: time_first >= T
  *     time_last_before:  time_last  <= T      time_last_after:  time_last  >= T
  *   offset results passing the fences are skipped, then at most limit (0 = no limit) come out.
  * - td_index_query_start gives an iterator; td_index_next yields results in key order (memcmp
  *   order of the index keys: rrset results by reversed owner, type, reversed bailiwick, rdata;
- *   rdata results by rdata, type, reversed owner). Entries with the same key in several
- *   generations come out once, merged (min time_first, max time_last, sum of counts saturating
- *   at 2^64-1). A generation whose TIME_RANGE (min_tf, max_tl) cannot pass the fences
+ *   rdata results by rdata, type, reversed owner), except the two kinds that walk name keys:
+ *   rrset `X.*`/`X.+` come by forward owner name (memcmp of wire(owner): `www.example.com`,
+ *   `www.example.com.au`, `www.example.net`), then in rrset key order within one owner; rdata
+ *   `*.X`/`+.X` come by reversed rdata name (X itself first), then in rdata key order within one
+ *   name. Entries with the same key in several generations come out once, merged (min
+ *   time_first, max time_last, sum of counts saturating at 2^64-1); with gravel, once per
+ *   generation (see the field). A generation whose TIME_RANGE (min_tf, max_tl) cannot pass the fences
  *   (time_first_after > max_tl, or time_last_before < min_tf) is not scanned: every key it
  *   holds fails after the merge (it only lowers time_first / raises time_last), so it is only
  *   probed (one LevelDB Get per candidate that passes everything else; the bloom filter
  *   answers misses) and a key found there is dropped ("remove_strict", REFERENCE.md 4).
  *   Skipping it outright would be wrong: a key whose other generations pass would come out.
- * - Memory per iterator is fixed: one LevelDB iterator per generation read, a heap of their
- *   indexes (k-way merge by key), one key buffer and one rdata buffer. Nothing grows with the
- *   number of results.
+ *   With gravel a pruned generation is neither scanned nor probed: its entries fail the fences
+ *   on their own and do not change the other generations' results.
+ * - Wildcards through name keys: rrset `X.*` walks RRSET_NAME_FWD (prefix wire(X) without its
+ *   root octet; X itself is skipped), rdata `*.X` walks RDATA_NAME_REV (prefix rev(X) without
+ *   its root octet), both merged across the unpruned generations, one name at a time; each name
+ *   then gets the rrset (owner[/type[/bailiwick]]) or rdata name (name[/type]) scan, only in the
+ *   generations that hold that name key (KEYS.md: every RRSET has its NAME_FWD, every name an
+ *   rdata of a NAME_REV type gives has its NAME_REV). A name whose merged name-key value cannot
+ *   pass the fences is skipped (the name key's times bound those of every entry made with it).
+ *   rdata `*.X` finds only the types that make RDATA_NAME_REV entries (NS, CNAME, DNAME, PTR,
+ *   MX, SRV, SVCB, HTTPS, SOA: td_index_name_rev_type), so ANY-DNSSEC finds nothing there.
+ *   rdata `X.*` is one RDATA scan (prefix wire(X) without its root octet) with the rdata name
+ *   checks below, the name having more labels than X. `+` (one_label) seeks past every name
+ *   with two or more extra labels (one seek per subtree), and past X itself, instead of walking
+ *   them. Memory stays fixed: the walk holds one name, never a list.
+ * - Memory per iterator is fixed: one LevelDB iterator per generation read (two for the kinds
+ *   that walk name keys), a heap of their indexes (k-way merge by key), one value slot per
+ *   generation, one key buffer, one rdata buffer and the range bounds (at most 64 KiB each).
+ *   Nothing grows with the number of results or names.
  * - RRSET results decode the RRSET key; RDATA results decode the RDATA key (owner, rrtype, the
  *   whole rdata rebuilt from a sliced key) and keep only the keys that pass the checks the
  *   range helper reports (TD_IR_CHECK_*): for rdata name, the type (ANY: a type whose rdata
@@ -35,7 +58,9 @@
  *   PTR, MD, MF, MB, MG, MR, and the sliced MX/SRV keys), starting with the name otherwise
  *   (SOA, NSEC, RP, NXT, sliced SVCB/HTTPS). Types with a sliced key (MX, SRV, SVCB, HTTPS)
  *   match a name only through their sliced key, so each rdata comes out once. For rdata ip,
- *   type A (4 octets) or AAAA (16 octets) exactly.
+ *   type A (4 octets) or AAAA (16 octets) exactly. For raw: an unsliced RDATA key whose rdata
+ *   is exactly raw (scan prefix tb raw, then the stored length must equal raw_len, so a raw
+ *   that is a prefix of a longer rdata does not match; the type after, when one is asked).
  * - Library code: no printing; -1 comes back with a reason (err, or td_index_iter_error). A
  *   malformed key or value met in a scan is an error, never skipped silently. */
 #ifndef TD_INDEX_H
@@ -72,19 +97,21 @@ enum td_index_qkind {
                            * ending in the root octet), via RRSET_NAME_FWD; optional type, bailiwick */
     TD_IQ_RDATA_NAME_BELOW, /* rdata/name/ *.NAME: rdata names equal to NAME or below it, via RDATA_NAME_REV */
     TD_IQ_RDATA_NAME_ABOVE, /* rdata/name/NAME.*: rdata names that start with NAME's labels plus >= 1 label */
-    TD_IQ_RDATA_RAW,      /* rdata/raw/HEX[/TYPE]: rdata octets equal to raw/raw_len exactly */
+    TD_IQ_RDATA_RAW,      /* rdata/raw/HEX[/TYPE]: rdata octets equal to raw/raw_len exactly (1..65535
+                           * octets; ANY: non-DNSSEC types, ANY-DNSSEC: DNSSEC types) */
 };
 
 struct td_index_query {
     enum td_index_qkind kind;
-    /* RRSET, RRSET_BELOW, RDATA_NAME: an uncompressed wire name (any case). */
+    /* Every kind but RDATA_IP and RDATA_RAW: an uncompressed wire name (any case); for the
+     * wildcard kinds X without the `*.`/`.*`/`+.`/`.+` (ending in the root octet). */
     const uint8_t *name;
     size_t name_len;
     /* 0..65535, TD_INDEX_ANY (keys.h, every non-DNSSEC type) or TD_INDEX_ANY_DNSSEC. Note that
      * 0 is a type: set TD_INDEX_ANY explicitly. RDATA_IP: ANY, or 1 (A) / 28 (AAAA) matching
      * ip_len. */
     int rrtype;
-    /* RRSET and RRSET_BELOW only: NULL = any bailiwick. */
+    /* RRSET, RRSET_BELOW and RRSET_ABOVE only (rdata kinds refuse one): NULL = any bailiwick. */
     const uint8_t *bailiwick;
     size_t bailiwick_len;
     /* RDATA_IP: ip_len 4 or 16. ip_prefix 0: the range ip_lo..ip_hi inclusive (one address:
@@ -93,14 +120,16 @@ struct td_index_query {
     size_t ip_len;
     unsigned ip_prefix;
     /* `+` wildcards (+.NAME, NAME.+): with RRSET_BELOW, RRSET_ABOVE, RDATA_NAME_BELOW, RDATA_NAME_ABOVE,
-     * one_label = 1 keeps only names with exactly one label more than NAME (and not NAME itself). */
+     * one_label = 1 keeps only names with exactly one label more than NAME (and not NAME itself).
+     * Other kinds refuse one_label. */
     int one_label;
     /* RDATA_RAW: the rdata octets (copied at query start). */
     const uint8_t *raw;
     size_t raw_len;
     /* aggr = false ("gravel", REFERENCE.md 1): 1 = do not merge across generations; the same key held
      * by several generations comes out once per generation (in key order, then by time_first, then
-     * time_last), each with that generation's own value; fences then apply per result. */
+     * time_last, then FILESET order), each with that generation's own value; fences, offset and
+     * limit then apply per result. */
     int gravel;
     /* Inclusive fences on merged values; 0 = unset. */
     uint32_t time_first_before, time_first_after, time_last_before, time_last_after;
