@@ -4,9 +4,14 @@
  * untouched. rdata text goes through one thread-local buffer big enough for the RFC 3597
  * generic form of the largest rdata ("\# 65535 " + 131070 hex digits), so every rdata prints:
  * td_dns_rdata_to_text falls back to the generic form itself, and this file writes it when
- * even that fails. No allocation besides the JSON buffer's growth. */
+ * even that fails. No allocation besides the JSON buffer's growth.
+ *
+ * Fast paths (the encoding is the cost of big answers): names whose labels hold only
+ * [A-Za-z0-9_-] and rdata of A (4 octets) and AAAA (16 octets) are rendered here; they give the
+ * same text as libknot (test_cof compares both on random input). Anything else goes to libknot. */
 #include "cof.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +33,84 @@ void td_cof_time_text(uint32_t t, char *buf, size_t cap)
         buf[0] = 0;
 }
 
+/* Plain names without libknot: -1 when a label holds anything but [A-Za-z0-9_-] or the wire
+ * form is not one uncompressed name (the caller then asks libknot, which escapes or refuses). */
+static int name_fast(const uint8_t *w, size_t len, char *out, size_t cap)
+{
+    size_t p = 0, o = 0;
+    if (len == 1 && w[0] == 0 && cap >= 2) {
+        out[0] = '.';
+        out[1] = 0;
+        return 1;
+    }
+    while (p < len) {
+        size_t l = w[p];
+        if (l == 0)
+            break;
+        if (l > 63 || p + 1 + l > len || o + l + 2 > cap)
+            return -1;
+        for (size_t i = 1; i <= l; i++) {
+            uint8_t c = w[p + i];
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+                return -1;
+            out[o++] = (char)c;
+        }
+        out[o++] = '.';
+        p += l + 1;
+    }
+    if (p + 1 != len || w[p] != 0 || len > 255)
+        return -1;
+    out[o] = 0;
+    return (int)o;
+}
+
+static int name_text(const uint8_t *w, size_t len, char *out, size_t cap)
+{
+    int n = name_fast(w, len, out, cap);
+    return n >= 0 ? n : td_dns_name_to_text(w, len, out, cap);
+}
+
+static char *put_u8(char *o, unsigned v)
+{
+    if (v >= 100)
+        *o++ = (char)('0' + v / 100);
+    if (v >= 10)
+        *o++ = (char)('0' + v / 10 % 10);
+    *o++ = (char)('0' + v % 10);
+    return o;
+}
+
+/* A and AAAA without libknot (same text: dotted quad, inet_ntop's IPv6 form). 0 or -1. */
+static int rdata_fast(uint16_t type, const uint8_t *rd, uint16_t len, char *buf, size_t cap)
+{
+    if (type == 1 && len == 4 && cap >= 16) {
+        char *o = buf;
+        for (int i = 0; i < 4; i++) {
+            o = put_u8(o, rd[i]);
+            *o++ = i < 3 ? '.' : 0;
+        }
+        return 0;
+    }
+    if (type == 28 && len == 16 && cap >= INET6_ADDRSTRLEN) {
+        /* libknot and inet_ntop differ when two zero runs tie for the longest (inet_ntop
+         * compresses the first, as RFC 5952 says; libknot another): leave ties to libknot */
+        int best = 0, ties = 0, run = 0;
+        for (int i = 0; i < 8; i++) {
+            run = (rd[2 * i] | rd[2 * i + 1]) ? 0 : run + 1;
+            if (run > best) {
+                best = run;
+                ties = 0;
+            } else if (run == best && run > 0) {
+                ties = 1;
+            }
+        }
+        if (best >= 2 && ties)
+            return -1;
+        return inet_ntop(AF_INET6, rd, buf, (socklen_t)cap) ? 0 : -1;
+    }
+    return -1;
+}
+
 /* RFC 3597 "\# LEN HEX" (the last resort; fits rdata_text for any 16-bit length). */
 static void generic(const uint8_t *rd, size_t len, char *buf, size_t cap)
 {
@@ -43,7 +126,8 @@ static void generic(const uint8_t *rd, size_t len, char *buf, size_t cap)
 
 static void rdata_string(struct td_json *j, uint16_t type, const uint8_t *rd, uint16_t len)
 {
-    if (td_dns_rdata_to_text(type, rd, len, rdata_text, sizeof rdata_text) < 0)
+    if (rdata_fast(type, rd, len, rdata_text, sizeof rdata_text) != 0 &&
+        td_dns_rdata_to_text(type, rd, len, rdata_text, sizeof rdata_text) < 0)
         generic(rd, len, rdata_text, sizeof rdata_text);
     td_json_string(j, rdata_text);
 }
@@ -63,9 +147,9 @@ int td_cof_object_open(struct td_json *j, const struct td_cof_entry *e, unsigned
 {
     char owner[NAME_TEXT_CAP], bw[NAME_TEXT_CAP], type[32];
     int with_bw = e->bailiwick != NULL && !(flags & TD_COF_NO_BAILIWICK);
-    if (td_dns_name_to_text(e->owner, e->owner_len, owner, sizeof owner) < 0)
+    if (name_text(e->owner, e->owner_len, owner, sizeof owner) < 0)
         return -1;
-    if (with_bw && td_dns_name_to_text(e->bailiwick, e->bailiwick_len, bw, sizeof bw) < 0)
+    if (with_bw && name_text(e->bailiwick, e->bailiwick_len, bw, sizeof bw) < 0)
         return -1;
     if (td_dns_type_to_text(e->rrtype, type, sizeof type) < 0)
         snprintf(type, sizeof type, "TYPE%u", (unsigned)e->rrtype);

@@ -178,6 +178,71 @@ static void test_open_extra_keys(void)
     td_json_free(&j);
 }
 
+/* The fast paths (plain names, A, AAAA) give libknot's text: random names (plain and odd
+ * octets, upper case, '_', '-', '*', '.', '\\', 0x00, 0xff) and random addresses against
+ * td_dns_name_to_text / td_dns_rdata_to_text. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static unsigned rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static void test_fast_paths_match_libknot(void)
+{
+    static const char plain[] = "abcxyzABCXYZ0189-_";
+    static const uint8_t odd[] = { '*', '.', '\\', '"', ' ', 0, 0xff, '@', '(', '/', 'e', '+' };
+    int mismatches = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        uint8_t w[256];
+        size_t len = 0;
+        unsigned nl = rnd(5);
+        int use_odd = rnd(4) == 0;
+        for (unsigned l = 0; l < nl; l++) {
+            unsigned ll = 1 + rnd(use_odd ? 5 : 20);
+            w[len++] = (uint8_t)ll;
+            for (unsigned i = 0; i < ll; i++)
+                w[len++] = use_odd && rnd(3) == 0 ? odd[rnd(sizeof odd)] : (uint8_t)plain[rnd(sizeof plain - 1)];
+        }
+        w[len++] = 0;
+        uint8_t rd[16];
+        for (int i = 0; i < 16; i++)
+            rd[i] = rnd(3) ? (uint8_t)rnd(256) : 0;
+        uint16_t type = rnd(2) ? 1 : 28, rdl = type == 1 ? 4 : 16;
+        const uint8_t *rdp[1] = { rd };
+        struct td_cof_entry e = { w, len, type, w, len, 1, rdp, &rdl, 1, 2, 3 };
+        struct td_json got, want;
+        td_json_init(&got);
+        td_json_init(&want);
+        char name[1100], rtext[256];
+        int rc = td_cof_object(&got, &e, TD_COF_RDATA_STRING);
+        if (td_dns_name_to_text(w, len, name, sizeof name) < 0) {
+            if (rc != -1)
+                mismatches++;
+        } else {
+            td_dns_rdata_to_text(type, rd, rdl, rtext, sizeof rtext);
+            td_json_object_begin(&want);
+            td_json_kuint(&want, "count", 1);
+            td_json_kuint(&want, "time_first", 2);
+            td_json_kuint(&want, "time_last", 3);
+            td_json_kstring(&want, "rrname", name);
+            td_json_kstring(&want, "rrtype", type == 1 ? "A" : "AAAA");
+            td_json_kstring(&want, "bailiwick", name);
+            td_json_kstring(&want, "rdata", rtext);
+            td_json_object_end(&want);
+            if (rc != 0 || got.len != want.len || memcmp(got.buf, want.buf, got.len) != 0) {
+                if (mismatches++ < 3)
+                    TT_FAIL("fast path differs:\n#   got  %s\n#   want %s", got.len ? got.buf : "", want.buf);
+            }
+        }
+        td_json_free(&got);
+        td_json_free(&want);
+    }
+    CHECK_EQ(mismatches, 0);
+}
+
 static void test_time_text(void)
 {
     static const struct { uint32_t t; const char *want; } cases[] = {
@@ -205,6 +270,7 @@ int main(void)
     TT_RUN(test_big_rdata);
     TT_RUN(test_bad_names);
     TT_RUN(test_open_extra_keys);
+    TT_RUN(test_fast_paths_match_libknot);
     TT_RUN(test_time_text);
     return tt_finish();
 }
