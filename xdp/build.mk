@@ -20,7 +20,7 @@ $(XDP_BPF_OBJ): xdp/tapdns_xdp.bpf.c xdp/xdp_shared.h lib/frame.h
 $(XDP_SKEL): $(XDP_BPF_OBJ)
 	bpftool gen skeleton $< name tapdns_xdp > $@.tmp && mv $@.tmp $@
 
-$(XDP_ALL_OBJ): CFLAGS += -I$(BUILD)/xdp -Ixdp -Itests/unit
+$(XDP_ALL_OBJ): CFLAGS += -I$(BUILD)/xdp -Ixdp -Itests/unit -Ibench
 $(XDP_ALL_OBJ): $(XDP_SKEL)
 
 $(BUILD)/bin/tapdns-xdp: $(BUILD)/obj/xdp/main.o $(XDP_LIB_OBJ) $(LIB_A)
