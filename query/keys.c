@@ -110,13 +110,23 @@ static char *read_file(const char *path, size_t *len, int *missing, char *err, s
         td_errf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = malloc(KEYS_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        td_errf(err, errlen, "%s: out of memory", path);
-        return NULL;
+    /* grown by doubling: a small file costs a small buffer */
+    size_t cap = 16384, n = 0;
+    char *buf = NULL;
+    for (;;) {
+        char *nb = realloc(buf, cap + 1);
+        if (!nb) {
+            free(buf);
+            fclose(f);
+            td_errf(err, errlen, "%s: out of memory", path);
+            return NULL;
+        }
+        buf = nb;
+        n += fread(buf + n, 1, cap + 1 - n, f);
+        if (n <= cap || ferror(f) || cap >= KEYS_FILE_MAX)
+            break;
+        cap *= 2;
     }
-    size_t n = fread(buf, 1, KEYS_FILE_MAX + 1, f);
     int bad = ferror(f);
     fclose(f);
     if (bad) {

@@ -173,6 +173,20 @@ static void test_malformed(void)
     CHECK(k == NULL);
     snprintf(want, sizeof want, "%s:1: line longer than 1024 bytes", kpath);
     CHECK_STR(err, want);
+    /* a file over 8 MiB (blank lines) */
+    f = fopen(kpath, "w");
+    for (int i = 0; i < (8 << 20) + 1; i++)
+        fputc('\n', f);
+    fclose(f);
+    k = td_keys_load(kpath, NULL, err, sizeof err);
+    CHECK(k == NULL);
+    snprintf(want, sizeof want, "%s: file larger than 8388608 bytes", kpath);
+    CHECK_STR(err, want);
+    CHECK_EQ(truncate(kpath, 8 << 20), 0); /* exactly 8 MiB: zero keys */
+    k = td_keys_load(kpath, NULL, err, sizeof err);
+    CHECK(k != NULL);
+    CHECK_EQ(td_keys_count(k), 0);
+    td_keys_free(&k);
     /* missing keys file */
     k = td_keys_load("/nonexistent/keys", NULL, err, sizeof err);
     CHECK(k == NULL);
