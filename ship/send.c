@@ -42,6 +42,7 @@ struct sender {
     struct entry *list;
     size_t n;
     struct stats st;
+    uint64_t retire_failed; /* acknowledged files that could not be moved or deleted */
 };
 
 enum file_res {
@@ -250,7 +251,7 @@ out:
     if (res == F_SHIPPED && retire(s, path, name) == 0)
         s->st.files++;
     else if (res == F_SHIPPED)
-        s->st.errors++;
+        s->retire_failed++; /* stored at the receiver; the next pass gets a duplicate ACK */
     return res;
 }
 
@@ -295,6 +296,12 @@ static int pass(struct sender *s, int *progress)
         case F_SHIPPED:
             *progress = 1;
             s->st.pending--;
+            if (s->retire_failed) {
+                s->st.errors++;
+                s->st.pending++;
+                rc = 1; /* a local problem: stop and retry after a backoff */
+                s->retire_failed = 0;
+            }
             break;
         case F_REFUSED:
             s->st.errors++;

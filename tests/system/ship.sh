@@ -38,7 +38,7 @@ wait_for() {
 start_receiver() {
     "$SHIP" receive --listen "127.0.0.1:${3:-0}" --dir "$1" --timeout 10s >>"$2.out" 2>>"$2" &
     rpid=$!; pids+=("$rpid")
-    wait_for "grep -q 'listening on' '$2'" || { fail "receiver did not start: $(tail -1 "$2")"; exit 1; }
+    wait_for "grep -qs 'listening on' '$2'" || { fail "receiver did not start: $(tail -1 "$2")"; exit 1; }
     port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$2" | tail -1)
 }
 # same_files A B: the same names with the same octets in both directories (top level).
@@ -218,7 +218,7 @@ start_receiver "$tmp/k/in" "$tmp/k/rlog"
 spid=$!; pids+=("$spid")
 wait_for "[ \$(stat -c %s '$tmp/k/in/.partial/$big' 2>/dev/null || echo 0) -gt 2000000 ]" 100 || fail "sender kill: no progress"
 kill -9 "$spid"; wait "$spid" 2>/dev/null
-wait_for "grep -q 'connection ended in $big' '$tmp/k/rlog'" 50
+wait_for "grep -qs 'connection ended in $big' '$tmp/k/rlog'" 50
 "$SHIP" send --dir "$tmp/k/spool" --dest "127.0.0.1:$port" --once >"$tmp/k/out" 2>>"$tmp/k/slog"
 rc=$?
 resumed=$(sed -n "s/.*received $big (8000000 octets, resumed at \([0-9]*\),.*/\1/p" "$tmp/k/rlog")
@@ -285,4 +285,19 @@ kill -TERM "$spid"; wait "$spid"; rc=$?
 check '[ $rc -eq 0 ] && [ "$(grep -c "stats files" "$tmp/m/out")" -ge 2 ] && [ "$(stat_of "$tmp/m/out" retries)" -ge 1 ]' \
     "daemon mode: stats lines every interval, retries counted, clean exit on SIGTERM (rc $rc, $(grep -c "stats files" "$tmp/m/out") lines)"
 check 'grep -q "connect to 127.0.0.1:$mport: Connection refused" "$tmp/m/slog"' "daemon mode: the refused connection is logged"
+kill "$rpid"; wait "$rpid" 2>/dev/null
+
+# ---- 10. config file ([ship] keys), and a done-dir that cannot take the file ----
+mkdir -p "$tmp/f/spool" "$tmp/f/in" "$tmp/f/done"
+cp "$tmp/orig/$dup" "$tmp/f/spool/"
+start_receiver "$tmp/f/in" "$tmp/f/rlog"
+printf '[ship]\ndest = 127.0.0.1:%s\ndir = %s\ndone_dir = %s\n' "$port" "$tmp/f/spool" "$tmp/f/missing" >"$tmp/f/conf"
+"$SHIP" send --config "$tmp/f/conf" --once --retries 0 >"$tmp/f/out1" 2>"$tmp/f/slog"
+rc1=$?
+check '[ $rc1 -eq 1 ] && [ -e "$tmp/f/spool/$dup" ] && cmp -s "$tmp/orig/$dup" "$tmp/f/in/$dup" && grep -q "cannot move $dup" "$tmp/f/slog"' \
+    "done-dir missing: stored at the receiver, the file stays in the spool, exit 1 (rc $rc1)"
+"$SHIP" send --config "$tmp/f/conf" --done-dir "$tmp/f/done" --once >"$tmp/f/out2" 2>>"$tmp/f/slog"
+rc2=$?
+check '[ $rc2 -eq 0 ] && [ "$(stat_of "$tmp/f/out2" duplicates)" = 1 ] && cmp -s "$tmp/orig/$dup" "$tmp/f/done/$dup" && [ -z "$(ls "$tmp/f/spool")" ]' \
+    "config file + --done-dir override: the retry gets a duplicate ACK and retires the file (rc $rc2)"
 kill "$rpid"; wait "$rpid" 2>/dev/null
