@@ -36,15 +36,16 @@ struct td_index {
     leveldb_readoptions_t *ropts;
 };
 
-/* Longest range bound or seek target: a raw rdata prefix (1 + 65535), or a wildcard prefix
- * (at most 1 + 255 octets) plus one label. */
-#define SCAN_MAX (1 + 65535 + 64)
+/* Range bounds: TD_INDEX_RANGE_MAX, or 1 + raw_len for raw rdata. Seek targets: a wildcard
+ * prefix (a range start) plus one label. Sized per query, so an exact lookup allocates little. */
+#define SEEK_MAX (TD_INDEX_RANGE_MAX + 64)
 
 /* One k-way merged scan of [start, end) over some generations. */
 struct scan {
     leveldb_iterator_t **its;     /* per generation; NULL = not read by this scan */
     size_t *heap, heap_n;         /* generations positioned inside the range, least key first */
-    uint8_t *start, *end;         /* SCAN_MAX each */
+    uint8_t *start, *end;         /* cap octets each */
+    size_t cap;
     size_t start_len, end_len;    /* end_len 0: to the end of the key space */
 };
 
@@ -68,7 +69,7 @@ struct td_index_iter {
     size_t *ongens, nongens;      /* generations holding the current outer name */
     uint8_t cur[TD_DNS_NAME_MAX]; /* the current outer name, wire order */
     uint16_t cur_len;
-    uint8_t *tmp;                 /* SCAN_MAX: seek targets */
+    uint8_t *tmp;                 /* SEEK_MAX: seek targets */
     uint64_t skipped, returned;
     int state;                    /* 0 running, 1 done, -1 error */
     char err[256];
@@ -299,7 +300,7 @@ static int scan_seek(struct td_index_iter *it, struct scan *sc, const size_t *ge
  * the target): one seek each for those still below it, instead of walking them. */
 static int scan_skip_prefix(struct td_index_iter *it, struct scan *sc, const uint8_t *key, size_t cut)
 {
-    if (cut > SCAN_MAX) {
+    if (cut > SEEK_MAX) {
         td_errf(it->err, sizeof it->err, "seek target of %zu octets", cut);
         return -1;
     }
@@ -533,12 +534,13 @@ static int make_range(struct td_index_iter *it, char *err, size_t errlen)
     return 0;
 }
 
-static int scan_alloc(struct scan *sc, size_t n)
+static int scan_alloc(struct scan *sc, size_t n, size_t cap)
 {
+    sc->cap = cap;
     sc->its = calloc(n ? n : 1, sizeof *sc->its);
     sc->heap = calloc(n ? n : 1, sizeof *sc->heap);
-    sc->start = malloc(SCAN_MAX);
-    sc->end = malloc(SCAN_MAX);
+    sc->start = malloc(cap);
+    sc->end = malloc(cap);
     return sc->its && sc->heap && sc->start && sc->end ? 0 : -1;
 }
 
@@ -584,8 +586,11 @@ struct td_index_iter *td_index_query_start(struct td_index *idx, const struct td
     it->q.raw = NULL;
     size_t n = idx->n ? idx->n : 1;
     int two = q->kind == TD_IQ_RRSET_ABOVE || q->kind == TD_IQ_RDATA_NAME_BELOW;
-    if (scan_alloc(&it->main, idx->n) != 0 || (two && scan_alloc(&it->outer, idx->n) != 0) ||
-        !(it->key = malloc(TD_INDEX_KEY_MAX)) || !(it->tmp = malloc(SCAN_MAX)) ||
+    size_t cap = TD_INDEX_RANGE_MAX;
+    if (q->kind == TD_IQ_RDATA_RAW && q->raw_len < 0x10000 && 1 + q->raw_len > cap)
+        cap = 1 + q->raw_len;
+    if (scan_alloc(&it->main, idx->n, cap) != 0 || (two && scan_alloc(&it->outer, idx->n, cap) != 0) ||
+        !(it->key = malloc(TD_INDEX_KEY_MAX)) || !(it->tmp = malloc(SEEK_MAX)) ||
         !(it->rdbuf = malloc(65536)) || !(it->readers = calloc(n, sizeof *it->readers)) ||
         !(it->removers = calloc(n, sizeof *it->removers)) || !(it->ongens = calloc(n, sizeof *it->ongens)) ||
         !(it->vals = calloc(n, sizeof *it->vals))) {
