@@ -21,6 +21,7 @@ struct family {
     char label_names[TD_METRIC_LABELS_MAX][TD_METRIC_NAME_MAX + 1];
     size_t nbounds;
     double bounds[TD_METRIC_BUCKETS_MAX];
+    char le[TD_METRIC_BUCKETS_MAX][32]; /* bounds as printed, made at registration */
     int first, last; /* series list in registration order */
 };
 
@@ -153,6 +154,46 @@ static int label_text(const char *const *labels, int histogram, char *text, cons
     return 0;
 }
 
+/* Unsigned decimal without printf (rendering formats many numbers). */
+static void fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+}
+
+/* Shortest of %.15g / %.17g that reads back exactly; NaN, +Inf, -Inf as Prometheus spells
+ * them. Integral values below 1e15 (which %.15g prints as integers) take a fast path. */
+static void fmt_double(char *buf, size_t cap, double v)
+{
+    if (isnan(v)) {
+        snprintf(buf, cap, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(buf, cap, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (fabs(v) < 1e15 && v == (double)(int64_t)v && !(v == 0 && signbit(v))) {
+        if (v < 0) {
+            buf[0] = '-';
+            fmt_u64(buf + 1, (uint64_t)-(int64_t)v);
+        } else {
+            fmt_u64(buf, (uint64_t)v);
+        }
+        return;
+    }
+    snprintf(buf, cap, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, cap, "%.17g", v);
+}
+
 static int find_family(const struct td_metrics *m, const char *name)
 {
     for (int i = 0; i < m->nfam; i++)
@@ -260,6 +301,8 @@ static struct td_metric *reg(struct td_metrics *m, int type, const char *name, c
         if (type == T_HISTOGRAM) {
             fa->nbounds = nbounds;
             memcpy(fa->bounds, bounds, nbounds * sizeof *bounds);
+            for (size_t i = 0; i < nbounds; i++)
+                fmt_double(fa->le[i], sizeof fa->le[i], bounds[i]);
         }
         fa->first = fa->last = -1;
     }
@@ -403,22 +446,6 @@ double td_metric_gauge_value(const struct td_metric *g)
 
 /* ---- rendering ---- */
 
-/* Shortest of %.15g / %.17g that reads back exactly; NaN, +Inf, -Inf as Prometheus spells them. */
-static void fmt_double(char *buf, size_t cap, double v)
-{
-    if (isnan(v)) {
-        snprintf(buf, cap, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(buf, cap, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    snprintf(buf, cap, "%.15g", v);
-    if (strtod(buf, NULL) != v)
-        snprintf(buf, cap, "%.17g", v);
-}
-
 /* Output batching: lines are gathered in buf and handed to fn when it fills. */
 struct out {
     td_metrics_out_fn fn;
@@ -506,26 +533,21 @@ int td_metrics_render_cb(const struct td_metrics *m, td_metrics_out_fn fn, void 
             const struct td_metric *se = &m->ser[s];
             char num[40];
             if (fa->type == T_COUNTER) {
-                snprintf(num, sizeof num, "%llu", (unsigned long long)__atomic_load_n(&se->value, __ATOMIC_RELAXED));
+                fmt_u64(num, __atomic_load_n(&se->value, __ATOMIC_RELAXED));
                 sample(o, fa->name, "", se->labels, NULL, num);
             } else if (fa->type == T_GAUGE) {
                 fmt_double(num, sizeof num, bitsd(__atomic_load_n(&se->value, __ATOMIC_RELAXED)));
                 sample(o, fa->name, "", se->labels, NULL, num);
             } else {
                 uint64_t cum = 0;
-                char le[40];
                 for (size_t b = 0; b <= fa->nbounds; b++) {
                     cum += __atomic_load_n(&se->buckets[b], __ATOMIC_RELAXED);
-                    if (b < fa->nbounds)
-                        fmt_double(le, sizeof le, fa->bounds[b]);
-                    else
-                        snprintf(le, sizeof le, "+Inf");
-                    snprintf(num, sizeof num, "%llu", (unsigned long long)cum);
-                    sample(o, fa->name, "_bucket", se->labels, le, num);
+                    fmt_u64(num, cum);
+                    sample(o, fa->name, "_bucket", se->labels, b < fa->nbounds ? fa->le[b] : "+Inf", num);
                 }
                 fmt_double(num, sizeof num, bitsd(__atomic_load_n(&se->sum_bits, __ATOMIC_RELAXED)));
                 sample(o, fa->name, "_sum", se->labels, NULL, num);
-                snprintf(num, sizeof num, "%llu", (unsigned long long)cum);
+                fmt_u64(num, cum);
                 sample(o, fa->name, "_count", se->labels, NULL, num);
             }
         }

@@ -262,6 +262,11 @@ static void test_add_revoke_find(void)
     CHECK_EQ(td_keys_at(k, 1)->revoked, 1);
     CHECK(strstr(slurp(kpath), ks2) == NULL); /* the key itself is never stored */
     td_keys_free(&k);
+
+    /* one hash under two names, the first revoked: the second is found */
+    k = load_text("old " H0 " 0 0 0 0 0 revoked\nnew " H0 " 0 0 0 0 0\n", err, sizeof err);
+    CHECK(td_keys_find(k, K0) == td_keys_at(k, 1));
+    td_keys_free(&k);
 }
 
 static void test_daily(void)
