@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -Iquery -MMD -MP
-LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -lpthread
+LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -ljansson -lpthread
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZER)

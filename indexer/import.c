@@ -3,53 +3,18 @@
 #include "dns_wire.h"
 #include "errf.h"
 #include "varint.h"
-#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <libknot/libknot.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
-/* ---- jansson, resolved at run time (the Makefile does not link -ljansson yet). Only these
- * entry points are used; json_is_*() are macros on the type field. */
-static struct {
-    json_t *(*loadb)(const char *, size_t, size_t, json_error_t *);
-    void (*del)(json_t *);
-    json_t *(*object_get)(const json_t *, const char *);
-    const char *(*string_value)(const json_t *);
-    size_t (*string_length)(const json_t *);
-    json_int_t (*integer_value)(const json_t *);
-    size_t (*array_size)(const json_t *);
-    json_t *(*array_get)(const json_t *, size_t);
-    int ok;
-} J;
-static pthread_once_t j_once = PTHREAD_ONCE_INIT;
-
-static void j_load(void)
-{
-    void *h = dlopen("libjansson.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        return;
-    *(void **)&J.loadb = dlsym(h, "json_loadb");
-    *(void **)&J.del = dlsym(h, "json_delete");
-    *(void **)&J.object_get = dlsym(h, "json_object_get");
-    *(void **)&J.string_value = dlsym(h, "json_string_value");
-    *(void **)&J.string_length = dlsym(h, "json_string_length");
-    *(void **)&J.integer_value = dlsym(h, "json_integer_value");
-    *(void **)&J.array_size = dlsym(h, "json_array_size");
-    *(void **)&J.array_get = dlsym(h, "json_array_get");
-    J.ok = J.loadb && J.del && J.object_get && J.string_value && J.string_length && J.integer_value &&
-           J.array_size && J.array_get;
-}
-
-/* The parser's object has one reference, ours: delete it (json_decref without the link). */
+/* The parser's object has one reference, ours. */
 static void j_put(json_t *o)
 {
-    if (o)
-        J.del(o);
+    json_decref(o);
 }
 
 /* ---- one line */
@@ -94,13 +59,13 @@ static int rd_cmp(const void *a, const void *b)
 
 static int name_field(json_t *o, const char *key, uint8_t out[255], char *err, size_t errlen)
 {
-    json_t *s = J.object_get(o, key);
+    json_t *s = json_object_get(o, key);
     if (!s || !json_is_string(s)) {
         td_errf(err, errlen, "\"%s\": missing or not a string", key);
         return -1;
     }
-    const char *t = J.string_value(s);
-    int l = strlen(t) == J.string_length(s) ? td_dns_name_from_text(t, out, 255) : -1;
+    const char *t = json_string_value(s);
+    int l = strlen(t) == json_string_length(s) ? td_dns_name_from_text(t, out, 255) : -1;
     if (l <= 0) {
         td_errf(err, errlen, "\"%s\": not a domain name", key);
         return -1;
@@ -111,12 +76,12 @@ static int name_field(json_t *o, const char *key, uint8_t out[255], char *err, s
 
 static int uint_field(json_t *o, const char *key, uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
-    json_t *n = J.object_get(o, key);
-    if (!n || !json_is_integer(n) || J.integer_value(n) < 0 || (uint64_t)J.integer_value(n) > max) {
+    json_t *n = json_object_get(o, key);
+    if (!n || !json_is_integer(n) || json_integer_value(n) < 0 || (uint64_t)json_integer_value(n) > max) {
         td_errf(err, errlen, "\"%s\": missing or not an integer 0..%llu", key, (unsigned long long)max);
         return -1;
     }
-    *out = (uint64_t)J.integer_value(n);
+    *out = (uint64_t)json_integer_value(n);
     return 0;
 }
 
@@ -130,13 +95,8 @@ int td_cof_line_parse(const char *line, size_t len, uint8_t *key, size_t *klen, 
         i++;
     if (i == len)
         return 0;
-    pthread_once(&j_once, j_load);
-    if (!J.ok) {
-        td_errf(err, errlen, "libjansson.so.4 cannot be loaded (install libjansson4)");
-        return -1;
-    }
     json_error_t je;
-    json_t *o = J.loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
         td_errf(err, errlen, "JSON: %s (column %d)", je.text, je.column);
         return -1;
@@ -153,9 +113,9 @@ int td_cof_line_parse(const char *line, size_t len, uint8_t *key, size_t *klen, 
     int bl = ol < 0 ? -1 : name_field(o, "bailiwick", bw, err, errlen);
     if (bl < 0)
         goto out;
-    json_t *t = J.object_get(o, "rrtype");
-    if (!t || !json_is_string(t) || strlen(J.string_value(t)) != J.string_length(t) ||
-        knot_rrtype_from_string(J.string_value(t), &type) != 0) {
+    json_t *t = json_object_get(o, "rrtype");
+    if (!t || !json_is_string(t) || strlen(json_string_value(t)) != json_string_length(t) ||
+        knot_rrtype_from_string(json_string_value(t), &type) != 0) {
         td_errf(err, errlen, "\"rrtype\": missing or not a type");
         goto out;
     }
@@ -166,20 +126,20 @@ int td_cof_line_parse(const char *line, size_t len, uint8_t *key, size_t *klen, 
         td_errf(err, errlen, "time_first %llu > time_last %llu", (unsigned long long)tf, (unsigned long long)tl);
         goto out;
     }
-    json_t *a = J.object_get(o, "rdata_raw");
-    if (!a || !json_is_array(a) || J.array_size(a) > TD_RRSET_RDATA_MAX) {
+    json_t *a = json_object_get(o, "rdata_raw");
+    if (!a || !json_is_array(a) || json_array_size(a) > TD_RRSET_RDATA_MAX) {
         td_errf(err, errlen, "\"rdata_raw\": missing or not an array of at most %d strings", TD_RRSET_RDATA_MAX);
         goto out;
     }
-    size_t n = J.array_size(a), used = 0;
+    size_t n = json_array_size(a), used = 0;
     for (size_t r = 0; r < n; r++) {
-        json_t *s = J.array_get(a, r);
-        size_t sl = s && json_is_string(s) ? J.string_length(s) : 1;
+        json_t *s = json_array_get(a, r);
+        size_t sl = s && json_is_string(s) ? json_string_length(s) : 1;
         if (sl % 2 || sl / 2 > 65535 || used + sl / 2 > sizeof raw) {
             td_errf(err, errlen, "\"rdata_raw\"[%zu]: not a hex string of at most 65535 octets", r);
             goto out;
         }
-        const char *h = J.string_value(s);
+        const char *h = json_string_value(s);
         for (size_t k = 0; k < sl / 2; k++) {
             int hi = hexval((unsigned char)h[2 * k]), lo = hexval((unsigned char)h[2 * k + 1]);
             if (hi < 0 || lo < 0) {

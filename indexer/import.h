@@ -8,9 +8,8 @@
  * other key (rdata, ...) is ignored. Names are lowercased; the rdata are sorted (RFC 4034
  * canonical order) and duplicates dropped, so the observation key is the one batch/obs.h
  * would make. An empty line, or a line of blanks, is skipped. Anything else is an error
- * with its line number ("FILE:LINE: reason"), and the import builds nothing.
- *
- * jansson is loaded at run time (dlopen "libjansson.so.4") until the Makefile links it. */
+ * with its line number ("FILE:LINE: reason"), and the import builds nothing. JSON is parsed
+ * by jansson (linked). */
 #ifndef TD_IMPORT_H
 #define TD_IMPORT_H
 #include <stddef.h>
