@@ -5,7 +5,9 @@
 # - the processing pipeline runs from the installed programs exactly as the units run it
 #   (tapdns-jobs hourly with a config file), on spool files of tests/data/sample.pcap split
 #   over two sensors: the index answers what `make demo`'s direct commands answer;
-# - a rerun of the hourly job changes nothing (exactly once);
+# - a rerun of the hourly job changes nothing (exactly once); a late file rebuilds its hour;
+# - the daily job merges the day and drops its export; a file later still is indexed apart
+#   and counted once;
 # - tapdns-status reports the spool, batch and index state.
 set -u
 cd "$(dirname "$0")/../.."
@@ -68,6 +70,7 @@ state = $work/var/state
 root_hints = $PWD/tests/world/root.hints
 [index]
 db = $work/var/index
+export_dir = $work/var/export
 [capture]
 metrics_dir = $work/metrics
 EOF
@@ -116,10 +119,33 @@ else
     nok "late file: counts $c1 -> $c2, $gens hour generations" "$work/hourly3.log"
 fi
 
+# the nightly merge of that day, and its export drop
+day=$(grep -m1 -o '^h\.[0-9]\{8\}' "$work/var/index/FILESET" | cut -c3-)
+q "$work/var/index" '*.test.' >"$work/before_merge.out"
+TAPDNS_BIN=$bin "$bin/tapdns-jobs" -c "$work/tapdns.conf" daily "$day" >"$work/daily.log" 2>&1
+q "$work/var/index" '*.test.' >"$work/after_merge.out"
+tiers=$(cut -c1 "$work/var/index/FILESET" | grep -v '^t' | sort | uniq -c | awk '{printf "%s%s ", $2, $1}')
+exp=$(ls "$work/var/export" 2>/dev/null | grep -c "^d\.$day\.[0-9]*\.cof\.zst$")
+if [ "$tiers" = "d1 " ] && [ "$exp" = 1 ] && cmp -s "$work/before_merge.out" "$work/after_merge.out"; then
+    ok "tapdns-jobs daily: one day generation, same answers, export drop written"
+else
+    nok "daily merge: tiers '$tiers', $exp day exports" "$work/daily.log"
+fi
+# a file for that hour arriving after the merge: a generation of its own, counted once
+"$bin/tapdns-spool" import-pcap -q --sensor s3 --out "$work/spool" tests/data/sample.pcap >/dev/null 2>&1
+TAPDNS_BIN=$bin "$bin/tapdns-jobs" -c "$work/tapdns.conf" hourly >"$work/hourly4.log" 2>&1
+c3=$(q "$work/var/index" 'www.alpha.test.' | grep -m1 '"rrname":"www.alpha.test."' | grep -o '"count":[0-9]*')
+tiers=$(cut -c1 "$work/var/index/FILESET" | grep -v '^t' | sort | uniq -c | awk '{printf "%s%s ", $2, $1}')
+if [ -n "$c1" ] && [ "${c3#*:}" = "$((${c1#*:} * 3))" ] && [ "$tiers" = "d1 h1 " ]; then
+    ok "a file after the day merge: its own hour generation, counts ${c1#*:} x 3 = ${c3#*:}"
+else
+    nok "file after merge: count $c3, tiers '$tiers'" "$work/hourly4.log"
+fi
+
 "$bin/tapdns-status" -c "$work/tapdns.conf" -s 0 >"$work/status.out" 2>&1
-if grep -q "^spool .*: 2 closed files" "$work/status.out" && grep -q "backlog 0 files" "$work/status.out" &&
-    grep -q "^batch .*2 spool files done" "$work/status.out" &&
-    grep -q "^index .*1 generations (1 hour, 0 day, 0 month)" "$work/status.out" &&
+if grep -q "^spool .*: 3 closed files" "$work/status.out" && grep -q "backlog 0 files" "$work/status.out" &&
+    grep -q "^batch .*3 spool files done" "$work/status.out" &&
+    grep -q "^index .*2 generations (1 hour, 1 day, 0 month)" "$work/status.out" &&
     grep -q "^capture .*no such file\|^capture .*No such file" "$work/status.out"; then
     ok "tapdns-status shows spool, batch and index"
 else
