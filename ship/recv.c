@@ -1,12 +1,15 @@
-/* recv.c: tapdns-ship receive. One connection at a time (others wait in the listen queue;
- * a silent peer is dropped after --timeout). A file is written to INCOMING/.partial/NAME,
- * fdatasync'd every --sync-every octets, and on COMMIT fsync'd, read back and checked against
- * the offered XXH3-128, then renamed into INCOMING without replacing anything
- * (renameat2 RENAME_NOREPLACE) and the directory fsync'd; only then is it acknowledged.
- * Names are checked with td_ship_name_ok (closed spool names only). A name already stored
- * with the same size and checksum is acknowledged as a duplicate; with other content it is
- * refused (E_CONFLICT) and logged. A write error (disk full) keeps the partial data and is
- * answered at COMMIT; the sender resumes from the partial file's size later. */
+/* recv.c: tapdns-ship receive. A file is written to INCOMING/.partial/NAME, fdatasync'd
+ * every --sync-every octets, and on COMMIT fsync'd, read back and checked against the offered
+ * XXH3-128, then renamed into INCOMING without replacing anything (renameat2
+ * RENAME_NOREPLACE) and the directory fsync'd; only then is it acknowledged. Names are
+ * checked with td_ship_name_ok (closed spool names only). A name already stored with the
+ * same size and checksum is acknowledged as a duplicate; with other content it is refused
+ * (E_CONFLICT) and logged. A write error (disk full) keeps the partial data and is answered
+ * at COMMIT; the sender resumes from the partial file's size later.
+ * Connections: up to --max-conns at once, each served by its own process (statistics in a
+ * shared mapping); a silent peer is dropped after --timeout. The flock on the partial file
+ * answers E_BUSY to a second connection on the same name; RENAME_NOREPLACE keeps the first
+ * copy when two complete. */
 #include "ship.h"
 #include "cli.h"
 #include "config.h"
@@ -20,9 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct rstats {
@@ -35,7 +42,8 @@ struct receiver {
     uint64_t timeout_ms, sync_every;
     int quiet;
     uint8_t *buf; /* TD_SHIP_DATA_MAX octets: hashing */
-    struct rstats st;
+    struct rstats *st; /* shared with the connection processes (MAP_SHARED) */
+    unsigned max_conns;
 };
 
 /* The file being received on the connection. */
@@ -53,20 +61,34 @@ static void logf_(const struct receiver *rv, const char *fmt, ...)
 {
     if (rv->quiet)
         return;
+    char line[1024]; /* one write per line: connection processes share stderr */
+    int n = snprintf(line, sizeof line, "%s receive: ", SHIP_PROG);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s receive: ", SHIP_PROG);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     va_end(ap);
+    size_t l = strlen(line);
+    line[l] = '\n';
+    if (write(2, line, l + 1) < 0)
+        return;
+}
+
+static void stat_add(uint64_t *c, uint64_t v)
+{
+    __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+static uint64_t stat_get(const uint64_t *c)
+{
+    return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
 static void print_stats(const struct receiver *rv)
 {
     printf("%s receive: stats connections %llu files %llu bytes %llu duplicates %llu refused %llu errors %llu\n",
-           SHIP_PROG, (unsigned long long)rv->st.conns, (unsigned long long)rv->st.files,
-           (unsigned long long)rv->st.bytes, (unsigned long long)rv->st.duplicates,
-           (unsigned long long)rv->st.refused, (unsigned long long)rv->st.errors);
+           SHIP_PROG, (unsigned long long)stat_get(&rv->st->conns), (unsigned long long)stat_get(&rv->st->files),
+           (unsigned long long)stat_get(&rv->st->bytes), (unsigned long long)stat_get(&rv->st->duplicates),
+           (unsigned long long)stat_get(&rv->st->refused), (unsigned long long)stat_get(&rv->st->errors));
     fflush(stdout);
 }
 
@@ -146,23 +168,23 @@ static int on_offer(struct receiver *rv, struct ship_conn *c, const struct td_sh
 {
     char err[300], hex[2 * TD_SHIP_SUM_LEN + 1];
     if (!td_ship_name_ok(m->name)) {
-        rv->st.refused++;
+        stat_add(&rv->st->refused, 1);
         logf_(rv, "from %s: refused name '%s' (not a closed spool file name)", c->peer, m->name);
         return send_error(c, TD_SHIP_E_NAME, "not a closed spool file name");
     }
     int st = stored(rv, m->name, m->size, m->sum, err, sizeof err);
     if (st < 0) {
-        rv->st.errors++;
+        stat_add(&rv->st->errors, 1);
         logf_(rv, "%s", err);
         return send_error(c, TD_SHIP_E_IO, "cannot check the stored file");
     }
     if (st == 1) {
-        rv->st.duplicates++;
+        stat_add(&rv->st->duplicates, 1);
         logf_(rv, "from %s: %s already stored; acknowledged again", c->peer, m->name);
         return send_ack(c, m->size, TD_SHIP_ACK_DUPLICATE);
     }
     if (st == 2) {
-        rv->st.refused++;
+        stat_add(&rv->st->refused, 1);
         ship_sum_hex(m->sum, hex);
         logf_(rv, "from %s: refused %s: stored with different content (offer: %llu octets, xxh3-128 %s)", c->peer,
               m->name, (unsigned long long)m->size, hex);
@@ -174,20 +196,23 @@ static int on_offer(struct receiver *rv, struct ship_conn *c, const struct td_sh
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
-        rv->st.errors++;
+        stat_add(&rv->st->errors, 1);
         logf_(rv, "%s: %s", path, strerror(e));
         return send_error(c, io_code(e), "cannot create the partial file: %s", strerror(e));
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    /* locked, and still the inode the path names: a partial file published (renamed) by
+     * another connection between our open and flock is not ours to touch */
+    struct stat sb, ps;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &sb) != 0 || stat(path, &ps) != 0 ||
+        sb.st_ino != ps.st_ino || sb.st_dev != ps.st_dev) {
         close(fd);
         return send_error(c, TD_SHIP_E_BUSY, "being received on another connection");
     }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+    if (!S_ISREG(sb.st_mode) ||
         ((uint64_t)sb.st_size > m->size && ftruncate(fd, 0) != 0) || fsync(fd) != 0 || td_fsync_dir(rv->pdir) != 0) {
         int e = errno;
         close(fd);
-        rv->st.errors++;
+        stat_add(&rv->st->errors, 1);
         logf_(rv, "%s: %s", path, strerror(e));
         return send_error(c, io_code(e), "partial file: %s", strerror(e));
     }
@@ -223,7 +248,7 @@ static int on_data(struct receiver *rv, const struct td_ship_msg *m, struct rfil
     }
     f->pos += m->data_len;
     f->unsynced += done;
-    rv->st.bytes += done;
+    stat_add(&rv->st->bytes, done);
     if (!f->fail && f->unsynced >= rv->sync_every) {
         if (fdatasync(f->fd) != 0) {
             f->fail = io_code(errno);
@@ -266,20 +291,20 @@ static int on_commit(struct receiver *rv, struct ship_conn *c, const struct td_s
         snprintf(f->fail_text, sizeof f->fail_text, "fsync: %s", strerror(errno));
     }
     if (f->fail) {
-        rv->st.errors++;
+        stat_add(&rv->st->errors, 1);
         unsigned code = f->fail;
         file_end(f);
         return send_error(c, code, "%s", f->fail_text);
     }
     uint8_t sum[TD_SHIP_SUM_LEN];
     if (ship_sum_fd(f->fd, f->size, sum, rv->buf, TD_SHIP_DATA_MAX, err, sizeof err) != 0) {
-        rv->st.errors++;
+        stat_add(&rv->st->errors, 1);
         logf_(rv, "%s: %s", path, err);
         file_end(f);
         return send_error(c, TD_SHIP_E_IO, "cannot read back the partial file");
     }
     if (memcmp(sum, f->sum, TD_SHIP_SUM_LEN) != 0) {
-        rv->st.errors++;
+        stat_add(&rv->st->errors, 1);
         logf_(rv, "from %s: %s: checksum mismatch after %llu octets (resumed at %llu); partial discarded", c->peer,
               f->name, (unsigned long long)f->size, (unsigned long long)f->resumed_at);
         unlink(path);
@@ -295,19 +320,19 @@ static int on_commit(struct receiver *rv, struct ship_conn *c, const struct td_s
         int st = stored(rv, name, size, sum, err, sizeof err);
         unlink(path);
         if (st == 1) {
-            rv->st.duplicates++;
+            stat_add(&rv->st->duplicates, 1);
             return send_ack(c, size, TD_SHIP_ACK_DUPLICATE);
         }
-        rv->st.refused++;
+        stat_add(&rv->st->refused, 1);
         logf_(rv, "from %s: refused %s: stored with different content", c->peer, name);
         return send_error(c, TD_SHIP_E_CONFLICT, "stored with different content");
     }
     if (e) {
-        rv->st.errors++;
+        stat_add(&rv->st->errors, 1);
         logf_(rv, "%s: rename into %s: %s", name, rv->dir, strerror(e));
         return send_error(c, io_code(e), "rename: %s", strerror(e));
     }
-    rv->st.files++;
+    stat_add(&rv->st->files, 1);
     char hex[2 * TD_SHIP_SUM_LEN + 1];
     ship_sum_hex(sum, hex);
     logf_(rv, "from %s: received %s (%llu octets, resumed at %llu, xxh3-128 %s)", c->peer, name,
@@ -364,7 +389,7 @@ static void serve(struct receiver *rv, struct ship_conn *c)
             res = -2;
         }
         if (res == -2) {
-            rv->st.errors++;
+            stat_add(&rv->st->errors, 1);
             logf_(rv, "from %s: unexpected message type %u%s%s; closing", c->peer, m.type, f.fd >= 0 ? " during " : "",
                   f.fd >= 0 ? f.name : "");
             send_error(c, TD_SHIP_E_PROTO, "unexpected message type %u", m.type);
@@ -379,15 +404,94 @@ static void serve(struct receiver *rv, struct ship_conn *c)
     file_end(&f);
 }
 
+#define MAX_CONNS_LIMIT 64
+
+static void on_child(int sig)
+{
+    (void)sig; /* only to interrupt accept() so that exited connection processes are reaped */
+}
+
+/* One accepted connection, served in this process. */
+static void serve_fd(struct receiver *rv, int fd)
+{
+    char err[300];
+    struct ship_conn c;
+    if (ship_conn_init(&c, fd, rv->timeout_ms, err, sizeof err) != 0) {
+        logf_(rv, "%s", err);
+        return;
+    }
+    serve(rv, &c);
+    ship_conn_close(&c);
+    print_stats(rv);
+}
+
+/* Accept loop: with max_conns 1 each connection is served in turn; otherwise each goes to
+ * a child process, at most max_conns at once (then accept waits for one to end). */
+static void accept_loop(struct receiver *rv, int lfd)
+{
+    pid_t kids[MAX_CONNS_LIMIT];
+    unsigned nkids = 0;
+    while (!ship_stop) {
+        pid_t pid;
+        int status;
+        while (nkids > 0 && (pid = waitpid(-1, &status, nkids >= rv->max_conns ? 0 : WNOHANG)) > 0) {
+            for (unsigned i = 0; i < nkids; i++)
+                if (kids[i] == pid) {
+                    kids[i] = kids[--nkids];
+                    break;
+                }
+        }
+        if (ship_stop)
+            break;
+        if (nkids >= rv->max_conns)
+            continue; /* waitpid was interrupted */
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EINTR && errno != ECONNABORTED) {
+                logf_(rv, "accept: %s", strerror(errno));
+                ship_sleep_ms(100);
+            }
+            continue;
+        }
+        stat_add(&rv->st->conns, 1);
+        if (rv->max_conns <= 1) {
+            serve_fd(rv, fd);
+            continue;
+        }
+        fflush(stdout);
+        pid_t parent = getpid();
+        pid = fork();
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphan keeps a connection after a crash */
+            if (getppid() != parent)
+                _exit(0);
+            close(lfd);
+            serve_fd(rv, fd);
+            fflush(stdout);
+            _exit(0);
+        }
+        close(fd);
+        if (pid < 0)
+            logf_(rv, "fork: %s; connection dropped", strerror(errno));
+        else
+            kids[nkids++] = pid;
+    }
+    for (unsigned i = 0; i < nkids; i++)
+        kill(kids[i], SIGTERM); /* they keep their partial data */
+    while (nkids > 0 && waitpid(-1, NULL, 0) > 0)
+        nkids--;
+}
+
 int ship_recv_main(int argc, char **argv)
 {
     struct receiver rv;
     memset(&rv, 0, sizeof rv);
     const char *config = NULL, *listen_on = NULL;
-    uint64_t timeout = 60ull * 1000000000ull, sync_every = 4u << 20;
+    uint64_t timeout = 60ull * 1000000000ull, sync_every = 4u << 20, max_conns = 8;
     const struct td_option opts[] = {
         { "listen", 'l', TD_OPT_STRING, &listen_on, "ADDR:PORT", "address to listen on (port 0: any; the log names it)", "ship.listen", 1 },
         { "dir", 'd', TD_OPT_STRING, &rv.dir, "DIR", "incoming directory (partial files in DIR/.partial)", "ship.dir", 1 },
+        { "max-conns", 0, TD_OPT_UINT, &max_conns, "N", "connections served at once, each in its own process (1..64, default 8; 1: in turn, no fork)", NULL, 0 },
         { "timeout", 0, TD_OPT_DURATION, &timeout, "DURATION", "drop a connection silent this long (default 60s)", NULL, 0 },
         { "sync-every", 0, TD_OPT_SIZE, &sync_every, "SIZE", "fdatasync the partial file every SIZE octets (default 4M)", NULL, 0 },
         { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file (options given here win)", NULL, 0 },
@@ -409,6 +513,12 @@ int ship_recv_main(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    if (max_conns < 1 || max_conns > MAX_CONNS_LIMIT) {
+        fprintf(stderr, "%s receive: --max-conns must be 1..%d\n", SHIP_PROG, MAX_CONNS_LIMIT);
+        rc = 2;
+        goto out;
+    }
+    rv.max_conns = (unsigned)max_conns;
     rv.timeout_ms = timeout / 1000000u ? timeout / 1000000u : 1;
     rv.sync_every = sync_every ? sync_every : 1;
     struct stat sb;
@@ -416,44 +526,38 @@ int ship_recv_main(int argc, char **argv)
         fprintf(stderr, "%s receive: %s is not a directory\n", SHIP_PROG, rv.dir);
         goto out;
     }
-    snprintf(rv.pdir, sizeof rv.pdir, "%s/.partial", rv.dir);
-    if (mkdir(rv.pdir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s receive: %s: %s\n", SHIP_PROG, rv.pdir, strerror(errno));
+    if (ship_path(rv.pdir, sizeof rv.pdir, rv.dir, ".partial") != 0 || (mkdir(rv.pdir, 0755) != 0 && errno != EEXIST)) {
+        fprintf(stderr, "%s receive: %s/.partial: %s\n", SHIP_PROG, rv.dir, strerror(errno));
         goto out;
     }
     rv.buf = malloc(TD_SHIP_DATA_MAX);
-    if (!rv.buf)
+    rv.st = mmap(NULL, sizeof *rv.st, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!rv.buf || rv.st == MAP_FAILED) {
+        rv.st = NULL;
+        fprintf(stderr, "%s receive: out of memory\n", SHIP_PROG);
         goto out;
+    }
+    memset(rv.st, 0, sizeof *rv.st);
     lfd = ship_listen(listen_on, bound, sizeof bound, err, sizeof err);
     if (lfd < 0) {
         fprintf(stderr, "%s receive: %s\n", SHIP_PROG, err);
         goto out;
     }
     ship_install_signals();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_child; /* no SA_RESTART */
+    sigaction(SIGCHLD, &sa, NULL);
     fprintf(stderr, "%s receive: listening on %s, storing into %s\n", SHIP_PROG, bound, rv.dir);
-    while (!ship_stop) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EINTR && errno != ECONNABORTED)
-                logf_(&rv, "accept: %s", strerror(errno));
-            continue;
-        }
-        struct ship_conn c;
-        if (ship_conn_init(&c, fd, rv.timeout_ms, err, sizeof err) != 0) {
-            logf_(&rv, "%s", err);
-            continue;
-        }
-        rv.st.conns++;
-        serve(&rv, &c);
-        ship_conn_close(&c);
-        print_stats(&rv);
-    }
+    accept_loop(&rv, lfd);
     rc = 0;
 out:
     if (lfd >= 0) {
         close(lfd);
         print_stats(&rv);
     }
+    if (rv.st)
+        munmap(rv.st, sizeof *rv.st);
     free(rv.buf);
     td_config_free(&cfg);
     return rc;

@@ -36,7 +36,7 @@ wait_for() {
 }
 # start_receiver DIR LOG [PORT]: sets rpid and port.
 start_receiver() {
-    "$SHIP" receive --listen "127.0.0.1:${3:-0}" --dir "$1" --timeout 10s >>"$2.out" 2>>"$2" &
+    "$SHIP" receive --listen "127.0.0.1:${3:-0}" --dir "$1" --timeout 10s ${RECV_OPTS:-} >>"$2.out" 2>>"$2" &
     rpid=$!; pids+=("$rpid")
     wait_for "grep -qs 'listening on' '$2'" || { fail "receiver did not start: $(tail -1 "$2")"; exit 1; }
     port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$2" | tail -1)
@@ -72,11 +72,11 @@ nreal=$(ls "$tmp/orig" | wc -l)
 [ "$nreal" -eq 6 ] || { fail "expected 6 spool files from import, got $nreal"; exit 1; }
 hour=$(ls "$tmp/orig" | head -1 | cut -d. -f2)
 
-# ---- 1. plain transfer ----
+# ---- 1. plain transfer (receiver with --max-conns 1; later sections fork per connection) ----
 mkdir -p "$tmp/p/spool" "$tmp/p/in" "$tmp/p/done"
 cp "$tmp"/orig/* "$tmp/p/spool/"
 : >"$tmp/p/spool/a.$hour.7.tds.zst.open"   # being written: never shipped
-start_receiver "$tmp/p/in" "$tmp/p/rlog"
+RECV_OPTS="--max-conns 1" start_receiver "$tmp/p/in" "$tmp/p/rlog"   # sections 1-4: served in turn, no fork
 "$SHIP" send --dir "$tmp/p/spool" --dest "127.0.0.1:$port" --done-dir "$tmp/p/done" --once >"$tmp/p/out" 2>"$tmp/p/slog"
 rc=$?
 check '[ $rc -eq 0 ]' "plain transfer: --once exits 0 (rc $rc)"
@@ -200,7 +200,7 @@ start_receiver "$tmp/r/in" "$tmp/r/rlog"
 "$SHIP" send --dir "$tmp/r/spool" --dest "127.0.0.1:$port" --once --rate 4M >"$tmp/r/out" 2>"$tmp/r/slog" &
 spid=$!; pids+=("$spid")
 wait_for "[ \$(stat -c %s '$tmp/r/in/.partial/$big' 2>/dev/null || echo 0) -gt 2000000 ]" 100 || fail "receiver restart: no progress"
-kill -9 "$rpid"; wait "$rpid" 2>/dev/null
+kill -9 "$rpid" $(pgrep -P "$rpid"); wait "$rpid" 2>/dev/null   # the listener and its connection process
 cut=$(stat -c %s "$tmp/r/in/.partial/$big")
 start_receiver "$tmp/r/in" "$tmp/r/rlog" "$port"
 wait "$spid"; rc=$?
@@ -300,4 +300,35 @@ check '[ $rc1 -eq 1 ] && [ -e "$tmp/f/spool/$dup" ] && cmp -s "$tmp/orig/$dup" "
 rc2=$?
 check '[ $rc2 -eq 0 ] && [ "$(stat_of "$tmp/f/out2" duplicates)" = 1 ] && cmp -s "$tmp/orig/$dup" "$tmp/f/done/$dup" && [ -z "$(ls "$tmp/f/spool")" ]' \
     "config file + --done-dir override: the retry gets a duplicate ACK and retires the file (rc $rc2)"
+kill "$rpid"; wait "$rpid" 2>/dev/null
+
+# ---- 11. two senders at once: small files are not held up by a slow big one ----
+mkdir -p "$tmp/x/big" "$tmp/x/small" "$tmp/x/in"
+cp "$tmp/big" "$tmp/x/big/$big"
+cp "$tmp/orig"/* "$tmp/x/small/"
+start_receiver "$tmp/x/in" "$tmp/x/rlog"
+"$SHIP" send --dir "$tmp/x/big" --dest "127.0.0.1:$port" --once --rate 4M >/dev/null 2>"$tmp/x/slog_big" &
+bpid=$!; pids+=("$bpid")
+wait_for "[ -s '$tmp/x/in/.partial/$big' ]" 50
+"$SHIP" send --dir "$tmp/x/small" --dest "127.0.0.1:$port" --once >/dev/null 2>"$tmp/x/slog_small"
+rc=$?
+check '[ $rc -eq 0 ] && [ ! -e "$tmp/x/in/$big" ] && [ -z "$(ls "$tmp/x/small")" ]' \
+    "two senders: the small files are stored while the big file is still on its way (rc $rc)"
+wait "$bpid"; rc=$?
+check '[ $rc -eq 0 ] && cmp -s "$tmp/big" "$tmp/x/in/$big"' "two senders: then the big file arrives byte-identical (rc $rc)"
+
+# ---- 12. the same file from two senders at once: one copy, both acknowledged ----
+rm -f "$tmp/x/in/$big"
+mkdir -p "$tmp/x/s1" "$tmp/x/s2"
+cp "$tmp/big" "$tmp/x/s1/$big"; cp "$tmp/big" "$tmp/x/s2/$big"
+"$SHIP" send --dir "$tmp/x/s1" --dest "127.0.0.1:$port" --once --rate 4M >"$tmp/x/o1" 2>"$tmp/x/l1" &
+p1=$!; pids+=("$p1")
+wait_for "[ -s '$tmp/x/in/.partial/$big' ]" 50
+"$SHIP" send --dir "$tmp/x/s2" --dest "127.0.0.1:$port" --once >"$tmp/x/o2" 2>"$tmp/x/l2"
+rc2=$?
+wait "$p1"; rc1=$?
+check '[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && cmp -s "$tmp/big" "$tmp/x/in/$big" && [ -z "$(ls -A "$tmp/x/s1")$(ls -A "$tmp/x/s2")" ] && partial_empty "$tmp/x/in"' \
+    "same file twice at once: one copy stored, both senders acknowledged (rc $rc1 $rc2)"
+check 'grep -q "receiver error busy" "$tmp/x/l2" && [ "$(stat_of "$tmp/x/o2" duplicates)" = 1 ]' \
+    "same file twice at once: the second sender was told busy, then got a duplicate ACK"
 kill "$rpid"; wait "$rpid" 2>/dev/null
