@@ -188,6 +188,12 @@ static int split_hostport(const char *s, char *host, size_t hcap, char *port, si
     return 0;
 }
 
+int ship_hostport_ok(const char *s)
+{
+    char host[256], port[16];
+    return s && split_hostport(s, host, sizeof host, port, sizeof port) == 0;
+}
+
 static struct addrinfo *resolve(const char *hostport, int passive, char *err, size_t errlen)
 {
     char host[256], port[16];

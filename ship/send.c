@@ -351,6 +351,11 @@ int ship_send_main(int argc, char **argv)
         td_config_free(&cfg);
         return 2;
     }
+    if (!ship_hostport_ok(s.dest)) {
+        fprintf(stderr, "%s send: --dest '%s' is not HOST:PORT\n", SHIP_PROG, s.dest);
+        td_config_free(&cfg);
+        return 2;
+    }
     s.timeout_ms = timeout / 1000000u;
     if (s.timeout_ms == 0)
         s.timeout_ms = 1;

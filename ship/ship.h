@@ -29,6 +29,8 @@ int ship_conn_read(struct ship_conn *c, struct td_ship_msg *m, char *err, size_t
  * it whole. 0 or -1 (err). */
 int ship_conn_write(struct ship_conn *c, const struct td_ship_msg *m, char *err, size_t errlen);
 
+/* 1 when s has the form "HOST:PORT" or "[V6]:PORT" (nothing is resolved), else 0. */
+int ship_hostport_ok(const char *s);
 /* "HOST:PORT" or "[V6]:PORT" -> connected socket, or -1 (err). */
 int ship_connect(const char *hostport, char *err, size_t errlen);
 /* "ADDR:PORT" -> listening socket (port 0: any free port; *bound gets "ADDR:PORT"), or -1. */

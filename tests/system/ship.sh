@@ -332,3 +332,19 @@ check '[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && cmp -s "$tmp/big" "$tmp/x/in/$big" &&
 check 'grep -q "receiver error busy" "$tmp/x/l2" && [ "$(stat_of "$tmp/x/o2" duplicates)" = 1 ]' \
     "same file twice at once: the second sender was told busy, then got a duplicate ACK"
 kill "$rpid"; wait "$rpid" 2>/dev/null
+
+# ---- 13. a partial file that does not match: a wrong prefix is caught by the checksum, a
+#          longer one is emptied; both files still arrive byte-identical ----
+mkdir -p "$tmp/w/spool" "$tmp/w/in/.partial"
+f1=$(ls "$tmp/orig" | sed -n 1p); f2=$(ls "$tmp/orig" | sed -n 2p)
+cp "$tmp/orig/$f1" "$tmp/orig/$f2" "$tmp/w/spool/"
+head -c 1000 /dev/zero >"$tmp/w/in/.partial/$f1"
+head -c 9999 /dev/zero >"$tmp/w/in/.partial/$f2"
+start_receiver "$tmp/w/in" "$tmp/w/rlog"
+"$SHIP" send --dir "$tmp/w/spool" --dest "127.0.0.1:$port" --once >"$tmp/w/out" 2>"$tmp/w/slog"
+rc=$?
+check '[ $rc -eq 0 ] && cmp -s "$tmp/orig/$f1" "$tmp/w/in/$f1" && cmp -s "$tmp/orig/$f2" "$tmp/w/in/$f2" && partial_empty "$tmp/w/in"' \
+    "bad partial files: both files arrive byte-identical (rc $rc)"
+check 'grep -q "$f1: receiver error checksum" "$tmp/w/slog" && grep -q "received $f1 ([0-9]* octets, resumed at 0," "$tmp/w/rlog" && grep -q "received $f2 ([0-9]* octets, resumed at 0," "$tmp/w/rlog"' \
+    "bad partial files: the wrong prefix fails the checksum and is resent from 0; the longer one is emptied"
+kill "$rpid"; wait "$rpid" 2>/dev/null
