@@ -24,10 +24,20 @@
 #define LIST_CAP 16384 /* files considered per pass (the oldest ones); bounded memory */
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 60000
+#define HOLD_CAP 256              /* refused files remembered */
+#define HOLD_MS (3600u * 1000u)   /* a refused file is offered again after an hour */
 
 struct entry {
     uint32_t hour;
     char name[TD_SHIP_NAME_MAX + 1];
+};
+
+/* A file refused for good (name, conflict) or unreadable: not offered (nor hashed, nor
+ * logged) again for HOLD_MS unless its size or mtime changes. */
+struct hold {
+    char name[TD_SHIP_NAME_MAX + 1];
+    uint64_t size, until_ms;
+    int64_t mtime_ns;
 };
 
 struct stats {
@@ -43,11 +53,57 @@ struct sender {
     size_t n;
     struct stats st;
     uint64_t retire_failed; /* acknowledged files that could not be moved or deleted */
+    struct hold hold[HOLD_CAP];
+    unsigned nhold, next_hold;
 };
+
+static int stat_file(const struct sender *s, const char *name, uint64_t *size, int64_t *mtime_ns)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    if (ship_path(path, sizeof path, s->dir, name) != 0 || lstat(path, &sb) != 0)
+        return -1;
+    *size = (uint64_t)sb.st_size;
+    *mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    return 0;
+}
+
+/* 1 when name is held back (refused earlier, unchanged, hold not expired). */
+static int held(const struct sender *s, const char *name)
+{
+    uint64_t size, now = ship_now_ms();
+    int64_t mt;
+    for (unsigned i = 0; i < s->nhold; i++)
+        if (strcmp(s->hold[i].name, name) == 0)
+            return now < s->hold[i].until_ms && stat_file(s, name, &size, &mt) == 0 && size == s->hold[i].size &&
+                   mt == s->hold[i].mtime_ns;
+    return 0;
+}
+
+static void hold_add(struct sender *s, const char *name)
+{
+    struct hold *h = NULL;
+    for (unsigned i = 0; i < s->nhold && !h; i++)
+        if (strcmp(s->hold[i].name, name) == 0)
+            h = &s->hold[i];
+    if (!h) {
+        if (s->nhold < HOLD_CAP) {
+            h = &s->hold[s->nhold++];
+        } else { /* full: replace round-robin */
+            h = &s->hold[s->next_hold];
+            s->next_hold = (s->next_hold + 1) % HOLD_CAP;
+        }
+    }
+    snprintf(h->name, sizeof h->name, "%s", name);
+    h->until_ms = ship_now_ms() + HOLD_MS;
+    if (stat_file(s, name, &h->size, &h->mtime_ns) != 0)
+        h->until_ms = 0;
+}
 
 enum file_res {
     F_SHIPPED,      /* acknowledged and moved away */
     F_REFUSED,      /* refused for good by the receiver, or a local problem: next file */
+    F_GONE,         /* the file vanished before it was offered: next file */
     F_RETRY_LATER,  /* transient refusal (disk full, I/O, checksum, busy): end the pass */
     F_CONN,         /* connection or protocol failure: end the pass, reconnect later */
 };
@@ -166,7 +222,7 @@ static enum file_res ship_one(struct sender *s, struct ship_conn *c, const char 
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            return F_REFUSED; /* gone meanwhile (another sender?): nothing to do */
+            return F_GONE; /* gone meanwhile (moved by an operator?): nothing to do */
         logf_(s, "%s: %s", path, strerror(errno));
         return F_REFUSED;
     }
@@ -259,7 +315,7 @@ out:
  * after a backoff. *progress is set when a file was shipped. */
 static int pass(struct sender *s, int *progress)
 {
-    char err[512];
+    char err[512] = "";
     *progress = 0;
     if (scan(s, err, sizeof err) != 0) {
         logf_(s, "%s", err);
@@ -283,6 +339,7 @@ static int pass(struct sender *s, int *progress)
     int rc = 0;
     struct td_ship_msg h = { .type = TD_SHIP_HELLO, .version = TD_SHIP_VERSION }, r;
     if (ship_conn_write(&c, &h, err, sizeof err) != 0 || ship_conn_read(&c, &r, err, sizeof err) != 1) {
+        /* (err stays empty when the receiver closed without a word) */
         logf_(s, "hello: %s", err[0] ? err : "connection closed");
         s->st.errors++;
         rc = 1;
@@ -292,6 +349,8 @@ static int pass(struct sender *s, int *progress)
         rc = 1;
     }
     for (size_t i = 0; rc == 0 && i < s->n && !ship_stop; i++) {
+        if (held(s, s->list[i].name))
+            continue;
         switch (ship_one(s, &c, s->list[i].name)) {
         case F_SHIPPED:
             *progress = 1;
@@ -306,6 +365,10 @@ static int pass(struct sender *s, int *progress)
         case F_REFUSED:
             s->st.errors++;
             s->st.refused++;
+            hold_add(s, s->list[i].name);
+            break;
+        case F_GONE:
+            s->st.pending--;
             break;
         case F_RETRY_LATER:
         case F_CONN:

@@ -348,3 +348,17 @@ check '[ $rc -eq 0 ] && cmp -s "$tmp/orig/$f1" "$tmp/w/in/$f1" && cmp -s "$tmp/o
 check 'grep -q "$f1: receiver error checksum" "$tmp/w/slog" && grep -q "received $f1 ([0-9]* octets, resumed at 0," "$tmp/w/rlog" && grep -q "received $f2 ([0-9]* octets, resumed at 0," "$tmp/w/rlog"' \
     "bad partial files: the wrong prefix fails the checksum and is resent from 0; the longer one is emptied"
 kill "$rpid"; wait "$rpid" 2>/dev/null
+
+# ---- 14. daemon mode: a refused file is held back (offered and logged once, not every pass) ----
+mkdir -p "$tmp/h/spool" "$tmp/h/in"
+cp "$tmp/orig/$f1" "$tmp/h/spool/"
+printf 'different' >"$tmp/h/in/$f1"
+start_receiver "$tmp/h/in" "$tmp/h/rlog"
+"$SHIP" send --dir "$tmp/h/spool" --dest "127.0.0.1:$port" --interval 1s >"$tmp/h/out" 2>"$tmp/h/slog" &
+spid=$!; pids+=("$spid")
+sleep 3.5
+kill -TERM "$spid"; wait "$spid"
+check '[ "$(grep -c "receiver error conflict" "$tmp/h/slog")" = 1 ] && [ "$(grep -c "stats files" "$tmp/h/out")" -ge 3 ] && [ "$(stat_of "$tmp/h/out" refused)" = 1 ] && [ "$(stat_of "$tmp/h/out" pending)" = 1 ]' \
+    "daemon mode: a conflicting file is refused once in $(grep -c "stats files" "$tmp/h/out") stats intervals and stays pending ($(tail -1 "$tmp/h/out"))"
+check '[ -e "$tmp/h/spool/$f1" ] && [ "$(cat "$tmp/h/in/$f1")" = different ]' "daemon mode: neither copy of the conflicting file was touched"
+kill "$rpid"; wait "$rpid" 2>/dev/null
