@@ -11,9 +11,9 @@
  * merge that must take 2 runs whose largest entries (keys <= TD_OBS_KEY_MAX) do not fit:
  * then it exceeds mem_cap by at most 2 * 132 KiB.
  *
- * Spill: the slots are compacted into an array of entry pointers (in place), sorted by key
- * (quicksort, heapsort below a depth limit: no extra memory), and written as a run file;
- * chunks are freed, the table emptied. Run files are anonymous (O_TMPFILE in spill_dir, or
+ * Spill: the slots are compacted into an array of (key prefix, entry pointer) items (in place),
+ * sorted by key (quicksort on the prefix, then the key; heapsort below a depth limit: no extra
+ * memory), and written as a run file; chunks are freed, the table emptied. Run files are anonymous (O_TMPFILE in spill_dir, or
  * mkstemp + unlink): they vanish when closed, also after a crash.
  *
  * Run file (private to this module, read back by the same process):
@@ -208,44 +208,70 @@ const struct td_dedupe_stats *td_dedupe_stats(const struct td_dedupe *d)
     return d ? &d->stats : NULL;
 }
 
-/* ---------- sorting entry pointers by key ---------- */
+/* ---------- sorting entries by key ---------- */
 
-static int ent_cmp(const struct ent *a, const struct ent *b)
+/* A sort item: the key's first 8 octets as a big-endian number (zero-padded when shorter)
+ * beside the entry. Items in prefix order are in key order where the prefixes differ (a
+ * padding zero stands for "shorter", which key_cmp also puts first); equal prefixes fall back
+ * to the whole key. Same size as a slot, so the slots are compacted into items in place. */
+struct item {
+    uint64_t pre;
+    struct ent *e;
+};
+_Static_assert(sizeof(struct item) == sizeof(struct slot), "items reuse the slot memory");
+
+static uint64_t key_prefix(const uint8_t *k, size_t klen)
 {
-    return key_cmp(ENT_KEY(a), a->klen, ENT_KEY(b), b->klen);
+    uint8_t b[8] = { 0 };
+    memcpy(b, k, klen < 8 ? klen : 8);
+    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
+           (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 | (uint64_t)b[6] << 8 | b[7];
 }
 
-static void sift_down(struct ent **a, size_t start, size_t n)
+static int item_cmp(const struct item *a, const struct item *b)
+{
+    if (a->pre != b->pre)
+        return a->pre < b->pre ? -1 : 1;
+    const struct ent *x = a->e, *y = b->e;
+    if (x->klen >= 8 && y->klen >= 8) /* the first 8 octets are equal */
+        return key_cmp(ENT_KEY(x) + 8, x->klen - 8, ENT_KEY(y) + 8, y->klen - 8);
+    return key_cmp(ENT_KEY(x), x->klen, ENT_KEY(y), y->klen);
+}
+
+static void item_swap(struct item *a, struct item *b)
+{
+    struct item t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void sift_down(struct item *a, size_t start, size_t n)
 {
     size_t r = start;
     for (;;) {
         size_t c = 2 * r + 1;
         if (c >= n)
             return;
-        if (c + 1 < n && ent_cmp(a[c], a[c + 1]) < 0)
+        if (c + 1 < n && item_cmp(&a[c], &a[c + 1]) < 0)
             c++;
-        if (ent_cmp(a[r], a[c]) >= 0)
+        if (item_cmp(&a[r], &a[c]) >= 0)
             return;
-        struct ent *t = a[r];
-        a[r] = a[c];
-        a[c] = t;
+        item_swap(&a[r], &a[c]);
         r = c;
     }
 }
 
-static void heap_sort(struct ent **a, size_t n)
+static void heap_sort(struct item *a, size_t n)
 {
     for (size_t i = n / 2; i-- > 0;)
         sift_down(a, i, n);
     for (size_t end = n; end > 1; end--) {
-        struct ent *t = a[0];
-        a[0] = a[end - 1];
-        a[end - 1] = t;
+        item_swap(&a[0], &a[end - 1]);
         sift_down(a, 0, end - 1);
     }
 }
 
-static void sort_ents(struct ent **a, size_t n, int depth)
+static void sort_items(struct item *a, size_t n, int depth)
 {
     while (n > 16) {
         if (depth-- == 0) {
@@ -254,38 +280,39 @@ static void sort_ents(struct ent **a, size_t n, int depth)
         }
         /* median of three to a[0], then Hoare-style partition */
         size_t m = n / 2;
-        if (ent_cmp(a[m], a[0]) < 0) { struct ent *t = a[m]; a[m] = a[0]; a[0] = t; }
-        if (ent_cmp(a[n - 1], a[0]) < 0) { struct ent *t = a[n - 1]; a[n - 1] = a[0]; a[0] = t; }
-        if (ent_cmp(a[n - 1], a[m]) < 0) { struct ent *t = a[n - 1]; a[n - 1] = a[m]; a[m] = t; }
-        struct ent *pivot = a[m];
+        if (item_cmp(&a[m], &a[0]) < 0)
+            item_swap(&a[m], &a[0]);
+        if (item_cmp(&a[n - 1], &a[0]) < 0)
+            item_swap(&a[n - 1], &a[0]);
+        if (item_cmp(&a[n - 1], &a[m]) < 0)
+            item_swap(&a[n - 1], &a[m]);
+        struct item pivot = a[m];
         size_t i = 0, j = n - 1;
         for (;;) {
-            while (ent_cmp(a[i], pivot) < 0)
+            while (item_cmp(&a[i], &pivot) < 0)
                 i++;
-            while (ent_cmp(a[j], pivot) > 0)
+            while (item_cmp(&a[j], &pivot) > 0)
                 j--;
             if (i >= j)
                 break;
-            struct ent *t = a[i];
-            a[i] = a[j];
-            a[j] = t;
+            item_swap(&a[i], &a[j]);
             i++;
             j--;
         }
         size_t left = j + 1; /* a[0..j] <= pivot <= a[j+1..n-1] */
         if (left < n - left) {
-            sort_ents(a, left, depth);
+            sort_items(a, left, depth);
             a += left;
             n -= left;
         } else {
-            sort_ents(a + left, n - left, depth);
+            sort_items(a + left, n - left, depth);
             n = left;
         }
     }
     for (size_t i = 1; i < n; i++) {
-        struct ent *t = a[i];
+        struct item t = a[i];
         size_t j = i;
-        while (j > 0 && ent_cmp(a[j - 1], t) > 0) {
+        while (j > 0 && item_cmp(&a[j - 1], &t) > 0) {
             a[j] = a[j - 1];
             j--;
         }
@@ -293,21 +320,23 @@ static void sort_ents(struct ent **a, size_t n, int depth)
     }
 }
 
-/* Compacts the table's entries into the front of the slot memory and sorts them; the table
- * is unusable until reset_table(). Returns the array (d->n entries). */
-static struct ent **sorted_entries(struct td_dedupe *d)
+/* Compacts the table's entries into items at the front of the slot memory and sorts them;
+ * the table is unusable until reset_table(). Returns the array (d->n items). */
+static struct item *sorted_entries(struct td_dedupe *d)
 {
-    struct ent **a = (struct ent **)(void *)d->slots;
+    struct item *a = (struct item *)(void *)d->slots;
     size_t k = 0;
     for (size_t i = 0; i < d->nslots; i++) {
-        struct ent *e = d->slots[i].e; /* read slot i before a[k] (k <= i) may overwrite it */
-        if (e)
-            a[k++] = e;
+        struct ent *e = d->slots[i].e; /* read slot i before a[k] (k <= i) overwrites it */
+        if (e) {
+            a[k].pre = key_prefix(ENT_KEY(e), e->klen);
+            a[k++].e = e;
+        }
     }
     int depth = 2;
     for (size_t x = k; x > 1; x >>= 1)
         depth += 2;
-    sort_ents(a, k, depth);
+    sort_items(a, k, depth);
     return a;
 }
 
@@ -476,7 +505,7 @@ struct src {
     XXH3_state_t *xxh;
     uint64_t nread;
     /* memory source */
-    struct ent **arr;
+    struct item *arr;
     size_t n, i;
     /* current entry */
     const uint8_t *key;
@@ -513,7 +542,7 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
     if (s->arr) {
         if (s->i == s->n)
             return 0;
-        const struct ent *e = s->arr[s->i++];
+        const struct ent *e = s->arr[s->i++].e;
         s->key = ENT_KEY(e);
         s->klen = e->klen;
         s->v.count = e->count;
@@ -830,10 +859,11 @@ static int spill(struct td_dedupe *d, char *err, size_t errlen)
     struct run_writer w;
     int rc = rw_open(d, &w, err, errlen);
     if (rc == 0) {
-        struct ent **a = sorted_entries(d);
+        struct item *a = sorted_entries(d);
         for (size_t i = 0; i < d->n && rc == 0; i++) {
-            struct td_obs_value v = {a[i]->count, a[i]->time_first, a[i]->time_last, a[i]->reason, a[i]->rule};
-            if (rw_entry(&w, ENT_KEY(a[i]), a[i]->klen, &v) != 0) {
+            const struct ent *e = a[i].e;
+            struct td_obs_value v = {e->count, e->time_first, e->time_last, e->reason, e->rule};
+            if (rw_entry(&w, ENT_KEY(e), e->klen, &v) != 0) {
                 td_errf(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
                 rc = -1;
             }
