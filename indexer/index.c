@@ -59,6 +59,7 @@ struct td_index_iter {
     struct td_index *idx;
     struct td_index_query q;
     uint8_t name[TD_DNS_NAME_MAX], bw[TD_DNS_NAME_MAX];
+    uint8_t *mem;                 /* one block: every array and buffer below (iter_alloc) */
     uint8_t *raw;                 /* RDATA_RAW: copy of q->raw */
     int checks;                   /* TD_IR_CHECK_* owed on the main scan's keys */
     size_t n;                     /* generations scanned (not pruned) */
@@ -376,7 +377,11 @@ static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8
             td_errf(it->err, sizeof it->err, "generation %s: malformed value", it->idx->gens[j].name);
             return -1;
         }
-        if (gravel || nv == 0) {
+        if (nv == 0) {
+            vals[0].v = gv;
+            vals[0].gen = j;
+            nv = 1;
+        } else if (gravel) {
             /* insertion by (time_first, time_last, generation); generations come in order */
             struct gval g = { gv, j };
             size_t p = nv++;
@@ -534,26 +539,54 @@ static int make_range(struct td_index_iter *it, char *err, size_t errlen)
     return 0;
 }
 
-static int scan_alloc(struct scan *sc, size_t n, size_t cap)
-{
-    sc->cap = cap;
-    sc->its = calloc(n ? n : 1, sizeof *sc->its);
-    sc->heap = calloc(n ? n : 1, sizeof *sc->heap);
-    sc->start = malloc(cap);
-    sc->end = malloc(cap);
-    return sc->its && sc->heap && sc->start && sc->end ? 0 : -1;
-}
-
+/* Destroys the scan's LevelDB iterators (its memory belongs to the iterator's one block). */
 static void scan_free(struct scan *sc, size_t n)
 {
     if (sc->its)
         for (size_t i = 0; i < n; i++)
             if (sc->its[i])
                 leveldb_iter_destroy(sc->its[i]);
-    free(sc->its);
-    free(sc->heap);
-    free(sc->start);
-    free(sc->end);
+}
+
+/* Carves n bytes (aligned to 16) from the block at *p. */
+static void *carve(uint8_t **p, size_t n)
+{
+    void *r = *p;
+    *p += (n + 15) & ~(size_t)15;
+    return r;
+}
+
+/* One allocation holds every array and buffer of an iterator: n generations, range bounds
+ * of cap octets, two scans when two_level. */
+static int iter_alloc(struct td_index_iter *it, size_t n, size_t cap, int two, size_t raw_len)
+{
+    size_t scans = two ? 2 : 1;
+    size_t a16 = 15 * (16 + 4 * scans); /* alignment slack, one per carve */
+    size_t bytes = scans * (n * sizeof(leveldb_iterator_t *) + n * sizeof(size_t) + 2 * cap) +
+                   3 * n * sizeof(size_t) + n * sizeof(struct gval) + TD_INDEX_KEY_MAX + 65536 + SEEK_MAX +
+                   raw_len + a16;
+    uint8_t *p = malloc(bytes);
+    if (!p)
+        return -1;
+    it->mem = p;
+    struct scan *sc[2] = { &it->main, &it->outer };
+    for (size_t i = 0; i < scans; i++) {
+        sc[i]->its = carve(&p, n * sizeof *sc[i]->its);
+        memset(sc[i]->its, 0, n * sizeof *sc[i]->its);
+        sc[i]->heap = carve(&p, n * sizeof *sc[i]->heap);
+        sc[i]->start = carve(&p, cap);
+        sc[i]->end = carve(&p, cap);
+        sc[i]->cap = cap;
+    }
+    it->readers = carve(&p, n * sizeof *it->readers);
+    it->removers = carve(&p, n * sizeof *it->removers);
+    it->ongens = carve(&p, n * sizeof *it->ongens);
+    it->vals = carve(&p, n * sizeof *it->vals);
+    it->key = carve(&p, TD_INDEX_KEY_MAX);
+    it->rdbuf = carve(&p, 65536);
+    it->tmp = carve(&p, SEEK_MAX);
+    it->raw = raw_len ? carve(&p, raw_len) : NULL;
+    return 0;
 }
 
 static int scan_iterators(struct td_index_iter *it, struct scan *sc, char *err, size_t errlen)
@@ -589,23 +622,14 @@ struct td_index_iter *td_index_query_start(struct td_index *idx, const struct td
     size_t cap = TD_INDEX_RANGE_MAX;
     if (q->kind == TD_IQ_RDATA_RAW && q->raw_len < 0x10000 && 1 + q->raw_len > cap)
         cap = 1 + q->raw_len;
-    if (scan_alloc(&it->main, idx->n, cap) != 0 || (two && scan_alloc(&it->outer, idx->n, cap) != 0) ||
-        !(it->key = malloc(TD_INDEX_KEY_MAX)) || !(it->tmp = malloc(SEEK_MAX)) ||
-        !(it->rdbuf = malloc(65536)) || !(it->readers = calloc(n, sizeof *it->readers)) ||
-        !(it->removers = calloc(n, sizeof *it->removers)) || !(it->ongens = calloc(n, sizeof *it->ongens)) ||
-        !(it->vals = calloc(n, sizeof *it->vals))) {
+    int raw_ok = q->kind == TD_IQ_RDATA_RAW && q->raw && q->raw_len > 0 && q->raw_len <= 0xffff;
+    if (iter_alloc(it, n, cap, two, raw_ok ? q->raw_len : 0) != 0) {
         td_errf(err, errlen, "index query: out of memory");
         goto fail;
     }
-    if (q->kind == TD_IQ_RDATA_RAW) {
-        if (q->raw && q->raw_len > 0 && q->raw_len <= 0xffff) {
-            if (!(it->raw = malloc(q->raw_len))) {
-                td_errf(err, errlen, "index query: out of memory");
-                goto fail;
-            }
-            memcpy(it->raw, q->raw, q->raw_len);
-            it->q.raw = it->raw;
-        }
+    if (raw_ok) {
+        memcpy(it->raw, q->raw, q->raw_len);
+        it->q.raw = it->raw;
     }
     if (q->kind != TD_IQ_RDATA_IP && q->kind != TD_IQ_RDATA_RAW) {
         if (copy_name(q->name, q->name_len, it->name, err, errlen, "name") != 0)
@@ -653,14 +677,7 @@ void td_index_query_end(struct td_index_iter **itp)
         return;
     scan_free(&it->main, it->idx->n);
     scan_free(&it->outer, it->idx->n);
-    free(it->readers);
-    free(it->removers);
-    free(it->ongens);
-    free(it->vals);
-    free(it->raw);
-    free(it->key);
-    free(it->tmp);
-    free(it->rdbuf);
+    free(it->mem);
     free(it);
     *itp = NULL;
 }
