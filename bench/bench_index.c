@@ -569,9 +569,11 @@ int main(int argc, char **argv)
         goto out;
     }
     double *tl = malloc((size_t)runs * sizeof *tl), *th = malloc((size_t)runs * sizeof *th),
-           *tn = malloc((size_t)runs * sizeof *tn), *tw = malloc((size_t)runs * sizeof *tw);
+           *tn = malloc((size_t)runs * sizeof *tn), *tw = malloc((size_t)runs * sizeof *tw),
+           *ta = malloc((size_t)runs * sizeof *ta), *tr = malloc((size_t)runs * sizeof *tr);
     uint32_t *order = malloc(nsample * sizeof *order);
-    int64_t found = 0, nhot = 0, nnet = 0, nwild = 0;
+    int64_t found = 0, nhot = 0, nnet = 0, nwild = 0, nabove = 0, nrwild = 0;
+    static const uint8_t ns1[] = { 3, 'n', 's', '1', 0 };
     for (uint32_t k = 0; k < nsample; k++)
         order[k] = k;
     for (uint32_t k = nsample; k > 1; k--) {
@@ -622,7 +624,25 @@ int main(int argc, char **argv)
         t0 = bench_now();
         nwild = run_query(idx, &q);
         tw[r] = bench_now() - t0;
-        if (nhot < 0 || nnet < 0 || nwild < 0)
+
+        /* right-hand wildcard on rdata names: every NS target ns1.<domain> (one RDATA scan) */
+        memset(&q, 0, sizeof q);
+        q.kind = TD_IQ_RDATA_NAME_ABOVE;
+        q.rrtype = TD_INDEX_ANY;
+        q.name = ns1;
+        q.name_len = sizeof ns1;
+        t0 = bench_now();
+        nabove = run_query(idx, &q);
+        ta[r] = bench_now() - t0;
+
+        /* left-hand wildcard on rdata names: a walk of RDATA_NAME_REV, one scan per name */
+        q.kind = TD_IQ_RDATA_NAME_BELOW;
+        q.name = bigdom;
+        q.name_len = bigdom_len;
+        t0 = bench_now();
+        nrwild = run_query(idx, &q);
+        tr[r] = bench_now() - t0;
+        if (nhot < 0 || nnet < 0 || nwild < 0 || nabove < 0 || nrwild < 0)
             goto read_fail;
     }
     char bigtext[300];
@@ -636,7 +656,8 @@ int main(int argc, char **argv)
         }
         bigtext[b] = 0;
     }
-    double ml = median(tl, runs), mh = median(th, runs), mn = median(tn, runs), mw = median(tw, runs);
+    double ml = median(tl, runs), mh = median(th, runs), mn = median(tn, runs), mw = median(tw, runs),
+           ma = median(ta, runs), mr = median(tr, runs);
     printf("\n== reading through indexer/index.h (in-process, median of %d runs)\n", runs);
     printf("%-44s %14s %10s\n", "", "value", "target");
     printf("%-44s %14u  (%lld results)\n", "exact rrset lookups (random existing owners)", (unsigned)nsample, (long long)found);
@@ -651,6 +672,12 @@ int main(int argc, char **argv)
     printf("%-44s %14lld  (*.%s)\n", "left wildcard of the biggest domain", (long long)nwild, bigtext);
     printf("%-44s %14.1f\n", "  ms to stream all", mw * 1e3);
     printf("%-44s %14.1f\n", "  ms per 100 000 results", nwild ? mw * 1e3 * 1e5 / nwild : 0);
+    printf("%-44s %14lld  (ns1.*)\n", "rdata name right wildcard (RDATA scan)", (long long)nabove);
+    printf("%-44s %14.1f\n", "  ms to stream all", ma * 1e3);
+    printf("%-44s %14.1f\n", "  ms per 100 000 results", nabove ? ma * 1e3 * 1e5 / nabove : 0);
+    printf("%-44s %14lld  (*.%s)\n", "rdata name left wildcard (name walk)", (long long)nrwild, bigtext);
+    printf("%-44s %14.1f\n", "  ms to stream all", mr * 1e3);
+    printf("%-44s %14.1f\n", "  ms per 100 000 results", nrwild ? mr * 1e3 * 1e5 / nrwild : 0);
     fflush(stdout);
     /* the same lookups with a block cache that holds the whole generation (after a warm-up) */
     td_index_close(&idx);
@@ -681,7 +708,7 @@ int main(int argc, char **argv)
     rc = 0;
 read_fail:
     td_index_close(&idx);
-    free(tl); free(th); free(tn); free(tw); free(order);
+    free(tl); free(th); free(tn); free(tw); free(ta); free(tr); free(order);
 out:
     free(g.zcdf);
     free(sample);
