@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang llvm lld
       libbpf-dev libxdp-dev bpftool libleveldb-dev libevent-dev libpcre2-dev libhyperscan-dev nettle-dev
       dpdk-dev libdpdk-dev librte-net-pcap23 librte-net-ring23 librte-net-af-packet23 librte-net-af-xdp23
       knot knot-dnsutils nsd unbound dns-root-data tcpdump tshark tcpreplay ethtool iproute2 procps psmisc
-      curl jq wrk dnsdbq xdp-tools help2man"
+      curl jq wrk dnsdbq xdp-tools help2man python3"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

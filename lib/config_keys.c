@@ -59,7 +59,6 @@ const char *const td_config_known_keys[] = {
     "query.cache",
     "ship.dest",
     "ship.listen",
-    "ship.dir",
     "ship.done_dir",
     "ship.interval",
     NULL,

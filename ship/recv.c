@@ -490,7 +490,7 @@ int ship_recv_main(int argc, char **argv)
     uint64_t timeout = 60ull * 1000000000ull, sync_every = 4u << 20, max_conns = 8;
     const struct td_option opts[] = {
         { "listen", 'l', TD_OPT_STRING, &listen_on, "ADDR:PORT", "address to listen on (port 0: any; the log names it)", "ship.listen", 1 },
-        { "dir", 'd', TD_OPT_STRING, &rv.dir, "DIR", "incoming directory (partial files in DIR/.partial)", "ship.dir", 1 },
+        { "dir", 'd', TD_OPT_STRING, &rv.dir, "DIR", "incoming directory, normally the spool directory batch reads (partial files in DIR/.partial)", "spool.dir", 1 },
         { "max-conns", 0, TD_OPT_UINT, &max_conns, "N", "connections served at once, each in its own process (1..64, default 8; 1: in turn, no fork)", NULL, 0 },
         { "timeout", 0, TD_OPT_DURATION, &timeout, "DURATION", "drop a connection silent this long (default 60s)", NULL, 0 },
         { "sync-every", 0, TD_OPT_SIZE, &sync_every, "SIZE", "fdatasync the partial file every SIZE octets (default 4M)", NULL, 0 },

@@ -389,7 +389,7 @@ int ship_send_main(int argc, char **argv)
     uint64_t interval = 10ull * 1000000000ull, timeout = 30ull * 1000000000ull, retries = 10;
     int once = 0;
     const struct td_option opts[] = {
-        { "dir", 'd', TD_OPT_STRING, &s.dir, "DIR", "spool directory: its closed files are shipped", "ship.dir", 1 },
+        { "dir", 'd', TD_OPT_STRING, &s.dir, "DIR", "spool directory: its closed files are shipped", "spool.dir", 1 },
         { "dest", 't', TD_OPT_STRING, &s.dest, "HOST:PORT", "the receiver", "ship.dest", 1 },
         { "done-dir", 0, TD_OPT_STRING, &s.done_dir, "DIR", "move shipped files here (same file system); default: delete them", "ship.done_dir", 0 },
         { "interval", 'i', TD_OPT_DURATION, &interval, "DURATION", "time between passes and stats lines (default 10s)", "ship.interval", 0 },

@@ -291,7 +291,7 @@ kill "$rpid"; wait "$rpid" 2>/dev/null
 mkdir -p "$tmp/f/spool" "$tmp/f/in" "$tmp/f/done"
 cp "$tmp/orig/$dup" "$tmp/f/spool/"
 start_receiver "$tmp/f/in" "$tmp/f/rlog"
-printf '[ship]\ndest = 127.0.0.1:%s\ndir = %s\ndone_dir = %s\n' "$port" "$tmp/f/spool" "$tmp/f/missing" >"$tmp/f/conf"
+printf '[ship]\ndest = 127.0.0.1:%s\ndone_dir = %s\n[spool]\ndir = %s\n' "$port" "$tmp/f/missing" "$tmp/f/spool" >"$tmp/f/conf"
 "$SHIP" send --config "$tmp/f/conf" --once --retries 0 >"$tmp/f/out1" 2>"$tmp/f/slog"
 rc1=$?
 check '[ $rc1 -eq 1 ] && [ -e "$tmp/f/spool/$dup" ] && cmp -s "$tmp/orig/$dup" "$tmp/f/in/$dup" && grep -q "cannot move $dup" "$tmp/f/slog"' \
