@@ -10,10 +10,12 @@
  * hints) have expiry UINT64_MAX: they never expire, are never evicted, never replaced and
  * never saved.
  *
- * INDEXES. Every entry is on a hash chain by its whole key (XXH3_64bits over kind, family,
- * address and lowercased names). NS and ADDR entries are also on a chain by host (the reverse
- * index host -> zones naming it, and host -> its addresses); NS entries are also on a chain by
- * zone. Chains are doubly linked, so removal is O(1). The non-pinned entries sit in a binary
+ * INDEXES. Every entry is in the key index by its whole key (XXH3_64bits over kind, family,
+ * address and lowercased names): open addressing, linear probing, load <= 1/2, slots of
+ * (low 32 bits of the hash, entry), so a probe touches an entry only when those bits match;
+ * removal shifts later slots back (no tombstones). NS and ADDR entries are also on a chain by
+ * host (the reverse index host -> zones naming it, and host -> its addresses); NS entries are
+ * also on a chain by zone. Chains are doubly linked, so removal is O(1). The non-pinned entries sit in a binary
  * min-heap by expiry: the top is the next to expire and the one evicted when the pool is full.
  *
  * MAINTENANCE OF LIVE. Learning NS (z, h) adds LIVE (z, a) for every live address a of h;
@@ -93,8 +95,10 @@ struct td_bw {
     struct td_bw_opts o;
     struct bw_ent *e;
     uint32_t ecap, eused, free_head, count, max;
-    uint32_t *bucket[CH_N];
+    uint32_t *bucket[CH_N];           /* [CH_KEY] unused: the key index is kidx */
     uint32_t mask;
+    struct kslot { uint32_t tag, idx; } *kidx; /* idx NIL = empty; tag = (uint32_t)hash */
+    uint32_t kmask;
     uint32_t *heap;
     uint32_t hn;
     int oom;                          /* set when an allocation failed */
@@ -293,12 +297,78 @@ static void heap_settle(struct td_bw *b)
 
 /* ---- entries ---------------------------------------------------------------------------- */
 
+/* ---- key index ---------------------------------------------------------------------------- */
+
+/* Room for one more entry at load <= 1/2 (doubling); -1 when memory is short. */
+static int kidx_reserve(struct td_bw *b)
+{
+    if (((uint64_t)b->count + 1) * 2 <= (uint64_t)b->kmask + 1)
+        return 0;
+    uint64_t ncap = ((uint64_t)b->kmask + 1) * 2;
+    if (ncap > ((uint64_t)1 << 32))
+        return -1;
+    struct kslot *nk = malloc((size_t)ncap * sizeof *nk);
+    if (!nk)
+        return -1;
+    for (uint64_t p = 0; p < ncap; p++)
+        nk[p].idx = NIL;
+    uint32_t nmask = (uint32_t)(ncap - 1);
+    for (uint32_t p = 0; p <= b->kmask; p++) {
+        if (b->kidx[p].idx == NIL)
+            continue;
+        uint32_t q = b->kidx[p].tag & nmask;
+        while (nk[q].idx != NIL)
+            q = (q + 1) & nmask;
+        nk[q] = b->kidx[p];
+    }
+    free(b->kidx);
+    b->kidx = nk;
+    b->kmask = nmask;
+    return 0;
+}
+
+/* Adds entry i (hash already set); kidx_reserve() made room. */
+static void kidx_insert(struct td_bw *b, uint32_t i)
+{
+    uint32_t tag = (uint32_t)b->e[i].hash, p = tag & b->kmask;
+    while (b->kidx[p].idx != NIL)
+        p = (p + 1) & b->kmask;
+    b->kidx[p].tag = tag;
+    b->kidx[p].idx = i;
+}
+
+/* Removes entry i: later slots of its probe run move back into the hole when their home
+ * position allows it. */
+static void kidx_remove(struct td_bw *b, uint32_t i)
+{
+    uint32_t m = b->kmask, p = (uint32_t)b->e[i].hash & m;
+    while (b->kidx[p].idx != i) {
+        if (b->kidx[p].idx == NIL)
+            return; /* not indexed (cannot happen for a live entry) */
+        p = (p + 1) & m;
+    }
+    for (uint32_t j = p;;) {
+        j = (j + 1) & m;
+        if (b->kidx[j].idx == NIL)
+            break;
+        uint32_t home = b->kidx[j].tag & m;
+        /* slot j may move to p unless its home lies cyclically in (p, j] */
+        int stays = p <= j ? (home > p && home <= j) : (home > p || home <= j);
+        if (stays)
+            continue;
+        b->kidx[p] = b->kidx[j];
+        p = j;
+    }
+    b->kidx[p].idx = NIL;
+}
+
 static void ent_remove(struct td_bw *b, uint32_t i)
 {
     struct bw_ent *e = &b->e[i];
     for (int ch = 0; ch < CH_N; ch++)
         chain_unlink(b, i, ch);
     heap_remove(b, i);
+    kidx_remove(b, i);
     free(e->names);
     e->names = NULL;
     e->kind = K_FREE;
@@ -409,8 +479,6 @@ static void maybe_rehash(struct td_bw *b)
         int on[CH_N];
         for (int ch = 0; ch < CH_N; ch++)
             on[ch] = e->bkt[ch] != NIL;
-        if (on[CH_KEY])
-            chain_link(b, i, CH_KEY, e->hash);
         if (on[CH_HOST])
             chain_link(b, i, CH_HOST, e->kind == K_NS ? chain_hash(CH_HOST, n2(e), e->len2)
                                                       : chain_hash(CH_HOST, n1(e), e->len1));
@@ -423,7 +491,11 @@ static uint32_t ent_find(const struct td_bw *b, uint64_t h, uint8_t kind, uint8_
                          const uint8_t *addr, const uint8_t *a, size_t la, const uint8_t *c,
                          size_t lc)
 {
-    for (uint32_t i = b->bucket[CH_KEY][h & b->mask]; i != NIL; i = b->e[i].next[CH_KEY]) {
+    uint32_t tag = (uint32_t)h;
+    for (uint32_t p = tag & b->kmask; b->kidx[p].idx != NIL; p = (p + 1) & b->kmask) {
+        if (b->kidx[p].tag != tag)
+            continue;
+        uint32_t i = b->kidx[p].idx;
         const struct bw_ent *e = &b->e[i];
         if (e->hash != h || e->kind != kind || e->fam != fam || e->len1 != la || e->len2 != lc)
             continue;
@@ -463,6 +535,10 @@ static uint32_t upsert_ex(struct td_bw *b, uint8_t kind, uint8_t fam, const uint
         }
         return i;
     }
+    if (kidx_reserve(b) != 0) {
+        b->oom = 1;
+        return NIL;
+    }
     uint8_t *names = NULL;
     if (la + lc > BW_INLINE) {
         names = malloc(la + lc);
@@ -494,7 +570,7 @@ static uint32_t upsert_ex(struct td_bw *b, uint8_t kind, uint8_t fam, const uint
     e->hash = h;
     e->expiry = expiry;
     maybe_rehash(b); /* before linking the new entry (its chains are all NIL) */
-    chain_link(b, i, CH_KEY, h);
+    kidx_insert(b, i);
     if (kind == K_NS) {
         chain_link(b, i, CH_HOST, chain_hash(CH_HOST, c, lc));
         chain_link(b, i, CH_ZONE, chain_hash(CH_ZONE, a, la));
@@ -648,6 +724,14 @@ struct td_bw *td_bw_init(const struct td_bw_opts *opts)
         }
         memset(b->bucket[ch], 0xff, (size_t)nb * sizeof(uint32_t));
     }
+    b->kidx = malloc(2 * (size_t)nb * sizeof *b->kidx);
+    if (!b->kidx) {
+        td_bw_destroy(&b);
+        return NULL;
+    }
+    b->kmask = 2 * nb - 1;
+    for (uint32_t p = 0; p <= b->kmask; p++)
+        b->kidx[p].idx = NIL;
     return b;
 }
 
@@ -662,6 +746,7 @@ void td_bw_destroy(struct td_bw **bp)
     free(b->heap);
     for (int ch = 0; ch < CH_N; ch++)
         free(b->bucket[ch]);
+    free(b->kidx);
     free(b);
     *bp = NULL;
 }
