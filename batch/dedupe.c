@@ -915,8 +915,36 @@ static size_t limit(const struct td_dedupe *d)
     return d->cap - RESERVE;
 }
 
+uint64_t td_dedupe_hash(const uint8_t *key, size_t klen)
+{
+    return XXH3_64bits(key, klen);
+}
+
+void td_dedupe_prefetch_slot(const struct td_dedupe *d, uint64_t h)
+{
+    if (d && d->slots)
+        __builtin_prefetch(&d->slots[h & (d->nslots - 1)]);
+}
+
+void td_dedupe_prefetch_entry(const struct td_dedupe *d, uint64_t h)
+{
+    if (!d || !d->slots)
+        return;
+    const struct slot *s = &d->slots[h & (d->nslots - 1)];
+    if (s->e && s->h == h) {
+        __builtin_prefetch(s->e);
+        __builtin_prefetch((const uint8_t *)s->e + 64);
+    }
+}
+
 int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const struct td_obs_value *v,
                   char *err, size_t errlen)
+{
+    return td_dedupe_add_hashed(d, key, klen, key ? XXH3_64bits(key, klen) : 0, v, err, errlen);
+}
+
+int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, uint64_t h,
+                         const struct td_obs_value *v, char *err, size_t errlen)
 {
     if (!d || !key || !v) {
         td_errf(err, errlen, "dedupe: null argument");
@@ -931,7 +959,6 @@ int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const st
         return -1;
     }
     d->stats.added++;
-    uint64_t h = XXH3_64bits(key, klen);
     size_t mask = d->nslots - 1, i = h & mask;
     while (d->slots[i].e) {
         struct ent *e = d->slots[i].e;

@@ -25,6 +25,16 @@ struct td_dedupe;
 struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, size_t errlen);
 int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const struct td_obs_value *v,
                   char *err, size_t errlen);
+/* The same as td_dedupe_add with h = td_dedupe_hash(key, klen) computed before (h must be that
+ * value). With the prefetch hints below, a caller can start the table's cache misses for a
+ * batch of keys early (e.g. one response's keys while the next response is verified):
+ * prefetch_slot(h), later prefetch_entry(h) (reads the slot, fetches the entry it names), then
+ * add_hashed. Hints never change results and stay valid whatever happens in between. */
+uint64_t td_dedupe_hash(const uint8_t *key, size_t klen);
+int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, uint64_t h,
+                         const struct td_obs_value *v, char *err, size_t errlen);
+void td_dedupe_prefetch_slot(const struct td_dedupe *d, uint64_t h);
+void td_dedupe_prefetch_entry(const struct td_dedupe *d, uint64_t h);
 /* Emits everything in key order; an emit returning non-zero stops with that value. */
 int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, char *err, size_t errlen);
 const struct td_dedupe_stats *td_dedupe_stats(const struct td_dedupe *d);

@@ -21,6 +21,25 @@ struct spool_name {
     uint32_t hour;
 };
 
+/* Adds to the dedupes are queued per record and made at the end of the next record (in the
+ * same order, so results do not change): their table slots are prefetched when queued and
+ * their entries when the next record starts, so the cache misses overlap that record's work. */
+#define KBUF (2 * (size_t)TD_OBS_KEY_MAX) /* queued keys of one record; full -> added at once */
+
+struct pend {
+    struct td_dedupe *d;
+    uint64_t h;
+    uint32_t off, len;            /* key in the queue's kbuf */
+    struct td_obs_value v;
+};
+
+struct queue {
+    uint8_t *kbuf;
+    size_t klen;                  /* octets used in kbuf */
+    uint32_t n;
+    struct pend p[TD_RRSET_MAX];
+};
+
 struct run {
     const struct td_batch_opts *o;
     struct td_batch_stats *st;
@@ -29,7 +48,7 @@ struct run {
     struct td_filter *filter;
     struct td_rrset_buf *buf;
     struct td_bw_verdict *verdicts;
-    uint8_t *key;
+    struct queue *q[2];           /* q[0]: this record's adds; q[1]: the previous record's */
     struct td_dedupe *obs, *dis;
     char spill[4096];
     char *err;
@@ -96,16 +115,64 @@ static int join(char *out, size_t cap, const char *dir, const char *name, char *
     return 0;
 }
 
-static int discard(struct run *r, const struct td_rrset *s, int reason, int rule, uint32_t t)
+/* Makes the queued adds of q, in order, and empties it. */
+static int drain(struct run *r, struct queue *q)
 {
-    size_t klen = td_obs_key_encode(r->buf, s, root_zone, 1, r->key, TD_OBS_KEY_MAX);
+    for (uint32_t i = 0; i < q->n; i++) {
+        const struct pend *p = &q->p[i];
+        if (td_dedupe_add_hashed(p->d, q->kbuf + p->off, p->len, p->h, &p->v, r->err, r->errlen) != 0) {
+            q->n = 0;
+            q->klen = 0;
+            return -1;
+        }
+    }
+    q->n = 0;
+    q->klen = 0;
+    return 0;
+}
+
+/* Queues the add of set s with bailiwick zone to dedupe d (value v). */
+static int add(struct run *r, struct td_dedupe *d, const struct td_rrset *s, const uint8_t *zone, size_t zone_len,
+               const struct td_obs_value *v)
+{
+    struct queue *q = r->q[0];
+    if (KBUF - q->klen < TD_OBS_KEY_MAX || q->n == TD_RRSET_MAX) {
+        /* no room for one more key of any size: everything queued goes in now, in order */
+        if (drain(r, r->q[1]) != 0 || drain(r, q) != 0)
+            return -1;
+    }
+    size_t klen = td_obs_key_encode(r->buf, s, zone, zone_len, q->kbuf + q->klen, TD_OBS_KEY_MAX);
     if (!klen) {
         snprintf(r->err, r->errlen, "RRset key too large");
         return -1;
     }
+    struct pend *p = &q->p[q->n++];
+    p->d = d;
+    p->off = (uint32_t)q->klen;
+    p->len = (uint32_t)klen;
+    p->h = td_dedupe_hash(q->kbuf + q->klen, klen);
+    p->v = *v;
+    q->klen += klen;
+    td_dedupe_prefetch_slot(d, p->h);
+    return 0;
+}
+
+static int discard(struct run *r, const struct td_rrset *s, int reason, int rule, uint32_t t)
+{
     struct td_obs_value v = { .count = 1, .time_first = t, .time_last = t, .reason = (uint8_t)reason,
                               .rule = (uint16_t)rule };
-    return td_dedupe_add(r->dis, r->key, klen, &v, r->err, r->errlen);
+    return add(r, r->dis, s, root_zone, 1, &v);
+}
+
+/* End of a record: the previous record's adds are made; this record's wait for the next. */
+static int record_done(struct run *r)
+{
+    if (drain(r, r->q[1]) != 0)
+        return -1;
+    struct queue *t = r->q[1];
+    r->q[1] = r->q[0];
+    r->q[0] = t;
+    return 0;
 }
 
 static void count_response_reject(struct td_batch_stats *st, int reason)
@@ -121,7 +188,19 @@ static void count_response_reject(struct td_batch_stats *st, int reason)
     }
 }
 
+static int process_one(struct run *r, const struct td_record *rec);
+
 static int process_record(struct run *r, const struct td_record *rec)
+{
+    const struct queue *prev = r->q[1];
+    for (uint32_t i = 0; i < prev->n; i++)
+        td_dedupe_prefetch_entry(prev->p[i].d, prev->p[i].h);
+    if (process_one(r, rec) != 0)
+        return -1;
+    return record_done(r);
+}
+
+static int process_one(struct run *r, const struct td_record *rec)
 {
     struct td_batch_stats *st = r->st;
     st->records++;
@@ -169,13 +248,8 @@ static int process_record(struct run *r, const struct td_record *rec)
                 return -1;
             continue;
         }
-        size_t klen = td_obs_key_encode(r->buf, s, v->zone, v->zone_len, r->key, TD_OBS_KEY_MAX);
-        if (!klen) {
-            snprintf(r->err, r->errlen, "RRset key too large");
-            return -1;
-        }
         struct td_obs_value ov = { .count = 1, .time_first = t, .time_last = t };
-        if (td_dedupe_add(r->obs, r->key, klen, &ov, r->err, r->errlen) != 0)
+        if (add(r, r->obs, s, v->zone, v->zone_len, &ov) != 0)
             return -1;
         st->rrsets_accepted++;
     }
@@ -247,6 +321,8 @@ static int run_group(struct run *r, const struct spool_name *files, size_t n, co
         dopts.mem_cap = 1u << 20;
     r->obs = td_dedupe_init(&dopts, r->err, r->errlen);
     r->dis = r->obs ? td_dedupe_init(&dopts, r->err, r->errlen) : NULL;
+    r->q[0]->n = r->q[1]->n = 0; /* (after a failed group nothing is left queued) */
+    r->q[0]->klen = r->q[1]->klen = 0;
     struct td_spool_reader **rd = calloc(n, sizeof *rd);
     struct td_record *head = calloc(n, sizeof *head);
     int *live = calloc(n, sizeof *live);
@@ -294,6 +370,10 @@ static int run_group(struct run *r, const struct spool_name *files, size_t n, co
         if (got == TD_SPOOL_ERROR)
             r->st->spool_files_damaged++;
     }
+
+    /* the adds still queued (the last record's) */
+    if (drain(r, r->q[1]) != 0 || drain(r, r->q[0]) != 0)
+        goto out;
 
     char h[16], path[4096], group[64];
     uint32_t seq = td_batch_state_next_seq(&r->state, hour);
@@ -392,8 +472,12 @@ int td_batch_run(const struct td_batch_opts *o, struct td_batch_stats *st, char 
     r.bw = td_bw_init(&o->bw);
     r.buf = malloc(sizeof *r.buf);
     r.verdicts = malloc(TD_RRSET_MAX * sizeof *r.verdicts);
-    r.key = malloc(TD_OBS_KEY_MAX);
-    if (!r.bw || !r.buf || !r.verdicts || !r.key) {
+    for (int k = 0; k < 2; k++) {
+        r.q[k] = calloc(1, sizeof *r.q[k]);
+        if (r.q[k])
+            r.q[k]->kbuf = malloc(KBUF);
+    }
+    if (!r.bw || !r.buf || !r.verdicts || !r.q[0] || !r.q[1] || !r.q[0]->kbuf || !r.q[1]->kbuf) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -444,7 +528,11 @@ out:
     td_filter_destroy(&r.filter);
     free(r.buf);
     free(r.verdicts);
-    free(r.key);
+    for (int k = 0; k < 2; k++) {
+        if (r.q[k])
+            free(r.q[k]->kbuf);
+        free(r.q[k]);
+    }
     return rc;
 }
 
