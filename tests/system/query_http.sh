@@ -50,6 +50,11 @@ stop_server() {
     local rc=$?
     kill "$dog" 2>/dev/null
     spid=
+    if grep -Eq "Sanitizer|runtime error" "$tmp/srv.err"; then
+        fail "sanitizer report from the server: $(grep -E "Sanitizer|runtime error" "$tmp/srv.err" | head -1)"
+    elif [ "$rc" != 0 ]; then
+        fail "server exit status $rc after SIGTERM"
+    fi
     return $rc
 }
 alive() { [ "$(curl -s "http://127.0.0.1:$port/dnsdb/v2/ping")" = '{"ping":"ok"}' ]; }
