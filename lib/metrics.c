@@ -6,9 +6,11 @@
 #include "errf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { T_COUNTER, T_GAUGE, T_HISTOGRAM };
 static const char *const type_names[] = {"counter", "gauge", "histogram"};
@@ -591,6 +593,29 @@ int td_metrics_write(const struct td_metrics *m, FILE *f)
     if (td_metrics_render_cb(m, to_file, f) != 0) {
         if (!errno)
             errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int td_metrics_write_file(const struct td_metrics *m, const char *dir, const char *name, char *err, size_t errlen)
+{
+    char path[4096], tmp[4096];
+    if (snprintf(path, sizeof path, "%s/%s.prom", dir, name) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s/.%s.prom.tmp", dir, name) >= (int)sizeof tmp) {
+        td_errf(err, errlen, "metrics file: path too long");
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        td_errf(err, errlen, "metrics file %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    int bad = td_metrics_write(m, f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        td_errf(err, errlen, "metrics file %s: %s", path, strerror(errno));
+        unlink(tmp);
         return -1;
     }
     return 0;

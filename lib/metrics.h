@@ -88,6 +88,10 @@ int td_metrics_render_cb(const struct td_metrics *m, td_metrics_out_fn fn, void 
 size_t td_metrics_render(const struct td_metrics *m, char *buf, size_t cap);
 /* 0, or -1 with errno on a write error. */
 int td_metrics_write(const struct td_metrics *m, FILE *f);
+/* Replaces DIR/NAME.prom with the exposition: written to DIR/.NAME.prom.tmp, then renamed, so a
+ * reader (tapdns-status, node_exporter's textfile collector) never sees half a file. No fsync:
+ * the file is a snapshot that the program rewrites every stats interval. 0, or -1 with err. */
+int td_metrics_write_file(const struct td_metrics *m, const char *dir, const char *name, char *err, size_t errlen);
 
 /* Mirroring counters kept elsewhere (struct counters listed by an X-macro, e.g.
  * td_capture_stats_foreach): pass td_metrics_mirror_counter as the foreach callback and a

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char out[1 << 16];
 
@@ -548,9 +549,40 @@ static void test_threads(void)
     td_metrics_free(&m);
 }
 
+/* td_metrics_write_file: the whole exposition in DIR/NAME.prom, no temporary left, replaced
+ * on the next write; a missing directory is an error naming the path. */
+static void test_write_file(void)
+{
+    char err[256] = "", dir[] = "/tmp/test_metrics.XXXXXX", path[300], buf[512];
+    CHECK(mkdtemp(dir) != NULL);
+    struct td_metrics *m = td_metrics_new(err, sizeof err);
+    struct td_metric *c = td_metrics_counter(m, "x_total", "x", NULL, err, sizeof err);
+    td_metric_add(c, 5);
+    CHECK_EQ(td_metrics_write_file(m, dir, "tapdns-test-q0", err, sizeof err), 0);
+    td_metric_add(c, 2);
+    CHECK_EQ(td_metrics_write_file(m, dir, "tapdns-test-q0", err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/tapdns-test-q0.prom", dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    CHECK_STR(buf, "# HELP x_total x\n# TYPE x_total counter\nx_total 7\n");
+    snprintf(path, sizeof path, "%s/.tapdns-test-q0.prom.tmp", dir);
+    CHECK(access(path, F_OK) != 0);
+    snprintf(path, sizeof path, "%s/tapdns-test-q0.prom", dir);
+    unlink(path);
+    CHECK_EQ(rmdir(dir), 0);
+    CHECK_EQ(td_metrics_write_file(m, dir, "gone", err, sizeof err), -1);
+    CHECK(strstr(err, "/.gone.prom.tmp") != NULL);
+    td_metrics_free(&m);
+}
+
 int main(void)
 {
     TT_RUN(test_empty);
+    TT_RUN(test_write_file);
     TT_RUN(test_exposition);
     TT_RUN(test_numbers);
     TT_RUN(test_names);
