@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "config_keys.h"
+#include "metrics.h"
 #include "port.h"
 #include "spool.h"
 #include "worker.h"
@@ -31,13 +32,84 @@ static void on_signal(int sig)
     __atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
 }
 
+/* Prometheus metrics file ([capture] metrics_dir): the published per-queue counters and the
+ * port's rte_eth_stats, rewritten by the main lcore every stats interval and at exit. */
+struct dpdk_metrics {
+    struct td_metrics *reg;
+    const char *dir;
+    char name[64];
+    int failed_once;
+    struct td_metric *frames[RTE_MAX_LCORE], *records[RTE_MAX_LCORE];
+    struct td_metric *malformed, *sink_errors, *imissed, *ierrors, *nombuf;
+};
+
 struct main_ctx {
     struct td_dpdk_worker **w;
     unsigned nw;
     uint16_t port;
     uint64_t stats_interval_ns, next_stats_ns, idle_exit_ns, start_ns;
     int quiet;
+    struct dpdk_metrics *mx;
 };
+
+static int metrics_setup(struct dpdk_metrics *mx, const char *dir, uint16_t port, unsigned nw, char *err,
+                         size_t errlen)
+{
+    mx->dir = dir;
+    snprintf(mx->name, sizeof mx->name, "tapdns-dpdk-port%u", port);
+    mx->reg = td_metrics_new(err, errlen);
+    if (!mx->reg)
+        return -1;
+    for (unsigned i = 0; i < nw; i++) {
+        char q[16];
+        snprintf(q, sizeof q, "%u", i);
+        const char *lab[] = { "queue", q, NULL };
+        mx->frames[i] = td_metrics_counter(mx->reg, "tapdns_capture_frames_total", "frames seen", lab, err, errlen);
+        mx->records[i] = td_metrics_counter(mx->reg, "tapdns_capture_records_total", "records written", lab, err,
+                                            errlen);
+        if (!mx->frames[i] || !mx->records[i])
+            return -1;
+    }
+    mx->malformed = td_metrics_counter(mx->reg, "tapdns_capture_drop_malformed_total",
+                                       "frames dropped as damaged or malformed (drop_* counters)", NULL, err, errlen);
+    mx->sink_errors = td_metrics_counter(mx->reg, "tapdns_capture_sink_errors_total",
+                                         "records the spool writer refused", NULL, err, errlen);
+    mx->imissed = td_metrics_counter(mx->reg, "tapdns_dpdk_imissed_total", "frames the port dropped: RX queue full",
+                                     NULL, err, errlen);
+    mx->ierrors = td_metrics_counter(mx->reg, "tapdns_dpdk_ierrors_total", "erroneous frames the port dropped", NULL,
+                                     err, errlen);
+    mx->nombuf = td_metrics_counter(mx->reg, "tapdns_dpdk_rx_nombuf_total", "RX mbuf allocation failures", NULL, err,
+                                    errlen);
+    return mx->malformed && mx->sink_errors && mx->imissed && mx->ierrors && mx->nombuf ? 0 : -1;
+}
+
+static void metrics_write(struct main_ctx *m)
+{
+    struct dpdk_metrics *mx = m->mx;
+    if (!mx || !mx->reg)
+        return;
+    uint64_t malformed = 0, sinkerr = 0;
+    for (unsigned i = 0; i < m->nw; i++) {
+        struct td_dpdk_published p;
+        td_dpdk_worker_peek(m->w[i], &p);
+        td_metric_set_counter(mx->frames[i], p.frames);
+        td_metric_set_counter(mx->records[i], p.records);
+        malformed += p.malformed, sinkerr += p.sink_errors;
+    }
+    td_metric_set_counter(mx->malformed, malformed);
+    td_metric_set_counter(mx->sink_errors, sinkerr);
+    struct rte_eth_stats es;
+    memset(&es, 0, sizeof es);
+    (void)rte_eth_stats_get(m->port, &es);
+    td_metric_set_counter(mx->imissed, es.imissed);
+    td_metric_set_counter(mx->ierrors, es.ierrors);
+    td_metric_set_counter(mx->nombuf, es.rx_nombuf);
+    char err[300];
+    if (td_metrics_write_file(mx->reg, mx->dir, mx->name, err, sizeof err) != 0 && !mx->failed_once) {
+        mx->failed_once = 1; /* once: the stats line goes on either way */
+        fprintf(stderr, "%s: %s\n", prog, err);
+    }
+}
 
 static void stats_line(struct main_ctx *m, uint64_t now)
 {
@@ -71,6 +143,7 @@ static void main_hook(void *ctx, uint64_t now)
     if (m->stats_interval_ns && now >= m->next_stats_ns) {
         m->next_stats_ns = now + m->stats_interval_ns;
         stats_line(m, now);
+        metrics_write(m);
     }
     if (m->idle_exit_ns) {
         for (unsigned i = 0; i < m->nw; i++) {
@@ -149,6 +222,8 @@ int main(int argc, char **argv)
         app_argv[i] = argv[(dd < 0 ? 0 : dd) + i];
 
     const char *out_dir = NULL, *sensor = "dpdk", *config_path = NULL, *ports = NULL, *rss = "l3";
+    const char *metrics_dir = NULL;
+    static struct dpdk_metrics mx;
     uint64_t writer_base = 0, frame_seconds = 10, frame_bytes = 1u << 20, level = 1;
     uint64_t match_timeout = 60ull * NS, match_max = 131072;
     uint64_t queues = 0, port = 0, rx_ring = 1024, mbufs = 0, mbuf_cache = 256, burst = 32, mbuf_data = 2048;
@@ -170,6 +245,7 @@ int main(int argc, char **argv)
         { "rss", 0, TD_OPT_STRING, &rss, "l3|l4", "RSS over addresses (default; keeps fragments and TCP retries with their query) or addresses and ports", NULL, 0 },
         { "rx-timestamps", 0, TD_OPT_FLAG, &rx_ts, NULL, "use the PMD's RX timestamps as capture time (net_pcap: the file's times)", NULL, 0 },
         { "stats-interval", 0, TD_OPT_DURATION, &stats_interval, "DURATION", "stats line on stderr every DURATION (default 10s, 0 off)", "capture.stats_interval", 0 },
+        { "metrics-dir", 0, TD_OPT_STRING, &metrics_dir, "DIR", "rewrite DIR/tapdns-dpdk-portN.prom (Prometheus text) every stats interval", "capture.metrics_dir", 0 },
         { "idle-exit", 0, TD_OPT_DURATION, &idle_exit, "DURATION", "stop once no queue received a frame for DURATION (default never)", NULL, 0 },
         { "idle-sleep-us", 0, TD_OPT_UINT, &idle_sleep_us, "N", "sleep N microseconds after an empty poll (default 0: busy poll)", NULL, 0 },
         { "ports", 0, TD_OPT_STRING, &ports, "LIST", "DNS ports, comma-separated (default 53)", "sensor.ports", 0 },
@@ -318,6 +394,14 @@ int main(int argc, char **argv)
         .idle_exit_ns = idle_exit, .start_ns = td_dpdk_wall_ns(), .quiet = quiet,
     };
     mc.next_stats_ns = mc.start_ns + stats_interval;
+    if (metrics_dir) {
+        if (metrics_setup(&mx, metrics_dir, dp.port, nw, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: metrics: %s\n", prog, err);
+            rc = 1;
+            goto out;
+        }
+        mc.mx = &mx;
+    }
     w[0]->hook = main_hook;
     w[0]->hook_ctx = &mc;
     unsigned qi = 1, lcore;
@@ -340,6 +424,7 @@ int main(int argc, char **argv)
         td_dpdk_worker_run(w[i]);
     if (stats_interval && !quiet)
         stats_line(&mc, td_dpdk_wall_ns());
+    metrics_write(&mc);
     if (dp.started) {
         (void)rte_eth_dev_stop(dp.port);
         dp.started = 0;
@@ -373,6 +458,7 @@ out:
         td_dpdk_port_close(&dp);
         rte_eal_cleanup();
     }
+    td_metrics_free(&mx.reg);
     td_cli_free_list(&resolvers);
     td_cli_free_list(&local);
     td_config_free(&cfg);

@@ -5,7 +5,8 @@
 #    payloads, random frames of random length, empty frames) through a net_pcap vdev: no crash,
 #    every frame counted, and the same records and counters as import-pcap of that file.
 # 2. SIGTERM and SIGINT while frames keep coming (net_pcap infinite_rx=1): exit 0, no .open
-#    file left, every spool file verifies.
+#    file left, every spool file verifies; the metrics file (--metrics-dir) holds the final
+#    record count.
 set -u
 cd "$(dirname "$0")/../.."
 . dpdk-capture/systest.sh
@@ -84,10 +85,10 @@ fi
 
 for sig in TERM INT; do
     d="$tmp/sig$sig"
-    mkdir -p "$d"
+    mkdir -p "$d" "$d.m"
     # shellcheck disable=SC2046
     "$DPDK" $(eal_args 0) --vdev "net_pcap0,rx_pcap=tests/data/sample.pcap,infinite_rx=1" -- --out "$d" --sensor s \
-        --stats-interval 1s --frame-seconds 1 >"$d.counters" 2>"$d.err" &
+        --stats-interval 1s --frame-seconds 1 --metrics-dir "$d.m" >"$d.counters" 2>"$d.err" &
     pid=$!
     sleep 2
     kill -"$sig" "$pid"
@@ -105,6 +106,12 @@ for sig in TERM INT; do
     if [ $rc -eq 0 ] && [ ${#files[@]} -ge 1 ] && [ ${#open[@]} -eq 0 ] && "$BIN/tapdns-spool" verify "${files[@]}" >/dev/null 2>&1 \
         && [ "${frames:-0}" -gt 0 ] && [ "$nrec" -gt 0 ] && grep -q 'frames=.*imissed=.*rx_nombuf=' "$d.err"; then
         echo "ok - dpdk_robust SIG$sig: exit 0, ${#files[@]} spool file(s) closed and verified, $frames frames, $nrec records"
+        mrec=$(awk '$1 == "tapdns_capture_records_total{queue=\"0\"}" { print $2 }' "$d.m/tapdns-dpdk-port0.prom" 2>/dev/null)
+        if [ "$mrec" = "$nrec" ]; then
+            echo "ok - dpdk_robust SIG$sig: metrics file tapdns-dpdk-port0.prom says $mrec records"
+        else
+            echo "not ok - dpdk_robust SIG$sig: metrics file records '$mrec', counters $nrec"
+        fi
     else
         echo "not ok - dpdk_robust SIG$sig: rc=$rc files=${#files[@]} open=${#open[@]} frames=$frames records=$nrec"
         grep -v '^EAL' "$d.err" | head -3 | sed 's/^/#   /'
