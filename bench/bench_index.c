@@ -14,6 +14,8 @@
  * 3. Reads through indexer/index.h: exact rrset lookups of 100 000 random existing owners,
  *    streaming every result of the hottest IP and of the /24, and `*.X` of the biggest domain.
  *    Each read test runs RUNS times; the table shows the median.
+ * BENCH_OBS_OUT=PATH: only step 1, the observation file moved to PATH (same file system as
+ * BENCH_DIR), for A/B runs of tapdns-index build.
  * Not a test: numbers only, compared with the issue's targets. */
 #include "dedupe.h"
 #include "generation.h"
@@ -477,6 +479,13 @@ int main(int argc, char **argv)
     printf("generated %llu observations (%llu distinct RRsets) in %.1f s; observation file %.1f MB\n",
            (unsigned long long)n, (unsigned long long)nobs, t_gen, du_bytes(obsfile) / 1e6);
     fflush(stdout);
+    if (getenv("BENCH_OBS_OUT")) {
+        /* only the observation file, for A/B runs of the build: moved there, nothing else done */
+        rc = rename(obsfile, getenv("BENCH_OBS_OUT")) == 0 ? 0 : 1;
+        if (rc)
+            perror("bench_index: rename to BENCH_OBS_OUT");
+        goto out;
+    }
 
     /* 2. build with the tool */
     char root[4200];

@@ -4,7 +4,9 @@
 #include "errf.h"
 #include "generation.h"
 #include "keys.h"
+#include "varint.h"
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +15,28 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Streaming. While the observations arrive in non-decreasing obs key order (one sorted file,
+ * or the k-way merge of several: td_tier_build_add_obs_files), their non-DNSSEC RRSET entries
+ * (type byte 00: the observation key itself, so already in order) and their source entries
+ * skip the sorter: equal neighbours merge into `pend`, each distinct observation goes
+ * straight to a source file in the spill directory (sstream), and at finish that file is read
+ * back to write the 00 entries, which sort before every other data entry, to the generation
+ * (in a second thread while the sorter sorts the rest), before the sorter's output. The first
+ * observation below its predecessor ends streaming for this build: the source file so far is
+ * read back into the sorter as RRSET and TD_TIER_SRC_MARK entries, and everything after goes
+ * to the sorter too. Either way the generation and source are the same. */
 struct td_tier_build {
     char root[PATH_MAX], name[TD_FILESET_NAME_MAX];
-    char gtmp[PATH_MAX], gfin[PATH_MAX], spill[PATH_MAX], src[PATH_MAX];
+    char gtmp[PATH_MAX], gfin[PATH_MAX], spill[PATH_MAX], src[PATH_MAX], sstream[PATH_MAX];
     struct td_tier_opts opts;
     struct td_dedupe *dd;
     struct td_gen_build *gen;
     struct td_obs_writer *sw;
     uint8_t *mark;                    /* TD_TIER_SRC_MARK | obs key */
+    int streaming;                    /* 1 while the input has been in order */
+    uint8_t *pend;                    /* streaming: the last observation, not yet written */
+    size_t pend_len;
+    struct td_obs_value pend_v;
     uint64_t nobs, entries_in, distinct;
     uint32_t min_tf, max_tl;
     double t0;
@@ -62,7 +78,9 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
         return NULL;
     }
     struct td_tier_build *b = calloc(1, sizeof *b);
-    if (!b || !(b->mark = malloc(1 + TD_OBS_KEY_MAX))) {
+    if (!b || !(b->mark = malloc(1 + TD_OBS_KEY_MAX)) || !(b->pend = malloc(TD_OBS_KEY_MAX))) {
+        if (b)
+            free(b->mark);
         free(b);
         td_errf(err, errlen, "out of memory");
         return NULL;
@@ -76,8 +94,10 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
     if (joinp(tmp, sizeof tmp, root, "tmp", err, errlen) || joinp(b->gtmp, sizeof b->gtmp, tmp, name, err, errlen) ||
         joinp(b->gfin, sizeof b->gfin, root, name, err, errlen) ||
         joinp(b->spill, sizeof b->spill, tmp, sp, err, errlen) ||
-        joinp(b->src, sizeof b->src, b->gtmp, TD_TIER_SOURCE, err, errlen))
+        joinp(b->src, sizeof b->src, b->gtmp, TD_TIER_SOURCE, err, errlen) ||
+        joinp(b->sstream, sizeof b->sstream, b->spill, TD_TIER_SOURCE, err, errlen))
         goto fail;
+    b->streaming = 1;
     if (mkdir(b->spill, 0755) != 0) {
         td_errf(err, errlen, "%s: %s", b->spill, strerror(errno));
         b->spill[0] = 0;
@@ -109,6 +129,7 @@ void td_tier_build_abort(struct td_tier_build **bp)
     if (b->spill[0])
         td_gen_remove_tree(b->spill, NULL, 0);
     free(b->mark);
+    free(b->pend);
     free(b);
     *bp = NULL;
 }
@@ -117,7 +138,93 @@ static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td
 {
     struct td_tier_build *b = ctx;
     b->entries_in++;
+    if (b->streaming && key[0] == TD_IK_RRSET)
+        return 0;             /* written from the stream source at finish */
     return td_dedupe_add(b->dd, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
+}
+
+/* memcmp order, a proper prefix first */
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* The rrtype of an observation key (after rev(owner)); -1 if malformed. */
+static int obs_key_rrtype(const uint8_t *key, size_t klen)
+{
+    size_t o = 0;
+    while (o < klen && key[o])
+        o += 1u + key[o];
+    uint64_t t;
+    o++;
+    if (o > klen || td_varint_get(key, klen, &o, 65535, &t) != 0)
+        return -1;
+    return (int)t;
+}
+
+/* Streaming: the pending observation to the stream source file. */
+static int pend_flush(struct td_tier_build *b, char *err, size_t errlen)
+{
+    if (!b->pend_len)
+        return 0;
+    if (!b->sw && !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
+        return -1;
+    if (td_obs_write(b->sw, b->pend, b->pend_len, &b->pend_v, err, errlen) != 0)
+        return -1;
+    b->distinct++;
+    b->pend_len = 0;
+    return 0;
+}
+
+/* Streaming: the source file so far, closed (empty if nothing came). */
+static int stream_close(struct td_tier_build *b, char *err, size_t errlen)
+{
+    if (pend_flush(b, err, errlen) != 0)
+        return -1;
+    if (!b->sw && !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
+        return -1;
+    return td_obs_writer_close(&b->sw, err, errlen);
+}
+
+/* The observation's source entry into the sorter, and its RRSET entry if with_rrset (an
+ * observation that was streamed: its 00 entry was skipped). */
+static int sort_rrset_and_mark(struct td_tier_build *b, const uint8_t *key, size_t klen,
+                               const struct td_obs_value *v, int with_rrset, char *err, size_t errlen)
+{
+    b->mark[0] = TD_TIER_SRC_MARK;
+    memcpy(b->mark + 1, key, klen);
+    if (td_dedupe_add(b->dd, b->mark, klen + 1, v, err, errlen) != 0)
+        return -1;
+    int rrtype = with_rrset ? obs_key_rrtype(key, klen) : -1;
+    if (rrtype < 0 || td_index_rrtype_is_dnssec((uint16_t)rrtype))
+        return 0;              /* DNSSEC RRSET entries never skipped the sorter */
+    b->mark[0] = TD_IK_RRSET;
+    return td_dedupe_add(b->dd, b->mark, klen + 1, v, err, errlen);
+}
+
+/* Input out of order: end streaming; what was streamed goes into the sorter. */
+static int stream_fallback(struct td_tier_build *b, char *err, size_t errlen)
+{
+    if (stream_close(b, err, errlen) != 0)
+        return -1;
+    b->streaming = 0;
+    b->distinct = 0;
+    struct td_obs_reader *r = td_obs_reader_open(b->sstream, err, errlen);
+    if (!r)
+        return -1;
+    const uint8_t *key;
+    size_t klen;
+    struct td_obs_value v;
+    int got;
+    while ((got = td_obs_read(r, &key, &klen, &v, err, errlen)) == 1)
+        if (sort_rrset_and_mark(b, key, klen, &v, 1, err, errlen) != 0) {
+            got = -1;
+            break;
+        }
+    td_obs_reader_close(&r);
+    unlink(b->sstream);
+    return got < 0 ? -1 : 0;
 }
 
 int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
@@ -132,15 +239,28 @@ int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, 
     struct td_obs_value ov = *v;
     ov.reason = 0;
     ov.rule = 0;
+    int c = 1;
+    if (b->streaming && b->pend_len && (c = key_cmp(key, klen, b->pend, b->pend_len)) < 0 &&
+        stream_fallback(b, err, errlen) != 0)
+        return -1;
     if (td_index_entries(key, klen, &ov, add_entry, b, err, errlen) != 0) {
         if (b->err[0])
             td_errf(err, errlen, "%s", b->err);
         return -1;
     }
-    b->mark[0] = TD_TIER_SRC_MARK;
-    memcpy(b->mark + 1, key, klen);
-    if (td_dedupe_add(b->dd, b->mark, klen + 1, &ov, err, errlen) != 0)
+    if (b->streaming) {
+        if (c == 0) {
+            td_obs_merge(&b->pend_v, &ov);
+        } else {
+            if (pend_flush(b, err, errlen) != 0)
+                return -1;
+            memcpy(b->pend, key, klen);
+            b->pend_len = klen;
+            b->pend_v = ov;
+        }
+    } else if (sort_rrset_and_mark(b, key, klen, &ov, 0, err, errlen) != 0) {
         return -1;
+    }
     b->nobs++;
     if (ov.time_first < b->min_tf)
         b->min_tf = ov.time_first;
@@ -188,9 +308,68 @@ int td_tier_build_add_source(struct td_tier_build *b, const char *root, const ch
     return td_tier_build_add_obs_file(b, p, err, errlen);
 }
 
+/* Streaming: the 00 RRSET entries from the stream source file, in a thread of its own while
+ * the sorter sorts; put_entry joins it before the sorter's first entry. */
+struct rrset_writer {
+    struct td_tier_build *b;
+    pthread_t th;
+    int started, joined, rc;
+    char err[512];
+};
+
+static void *write_rrsets(void *arg)
+{
+    struct rrset_writer *w = arg;
+    struct td_tier_build *b = w->b;
+    struct td_obs_reader *r = td_obs_reader_open(b->sstream, w->err, sizeof w->err);
+    w->rc = -1;
+    if (!r)
+        return NULL;
+    const uint8_t *key;
+    size_t klen;
+    struct td_obs_value v;
+    int got;
+    while ((got = td_obs_read(r, &key, &klen, &v, w->err, sizeof w->err)) == 1) {
+        int t = obs_key_rrtype(key, klen);
+        if (t < 0 || td_index_rrtype_is_dnssec((uint16_t)t))
+            continue;
+        uint8_t val[TD_INDEX_VALUE_MAX];
+        size_t vl = td_index_value_encode(&v, val);
+        b->mark[0] = TD_IK_RRSET;
+        memcpy(b->mark + 1, key, klen);
+        if (td_gen_build_put(b->gen, b->mark, klen + 1, val, vl, w->err, sizeof w->err) != 0) {
+            got = -1;
+            break;
+        }
+    }
+    td_obs_reader_close(&r);
+    if (got == 0)
+        w->rc = 0;
+    return NULL;
+}
+
+static int rrset_writer_join(struct rrset_writer *w)
+{
+    if (w->started && !w->joined) {
+        pthread_join(w->th, NULL);
+        w->joined = 1;
+    }
+    return w->rc;
+}
+
+struct put_ctx {
+    struct td_tier_build *b;
+    struct rrset_writer *w;           /* NULL when not streaming */
+};
+
 static int put_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
 {
-    struct td_tier_build *b = ctx;
+    struct put_ctx *pc = ctx;
+    struct td_tier_build *b = pc->b;
+    if (pc->w && !pc->w->joined && rrset_writer_join(pc->w) != 0) {
+        snprintf(b->err, sizeof b->err, "%s", pc->w->err);
+        return -1;
+    }
     if (key[0] == TD_TIER_SRC_MARK) {
         if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, b->err, sizeof b->err)))
             return -1;
@@ -206,24 +385,48 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
                          char *err, size_t errlen)
 {
     struct td_tier_build *b = *bp;
+    struct rrset_writer w;
+    struct put_ctx pc = { b, NULL };
     int rc = -1;
+    memset(&w, 0, sizeof w);
+    w.b = b;
     b->err[0] = 0;
     if (b->nobs == 0)
         b->min_tf = b->max_tl = 0;
+    if (b->streaming && stream_close(b, err, errlen) != 0)
+        goto out;
     double t1 = now_s();
     step(&b->opts, "sorted");
     b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen);
     if (!b->gen)
         goto out;
-    if (td_dedupe_finish(b->dd, put_entry, b, err, errlen) != 0) {
+    if (b->streaming) {
+        pc.w = &w;
+        if (pthread_create(&w.th, NULL, write_rrsets, &w) == 0)
+            w.started = 1;
+        else
+            write_rrsets(&w), w.joined = 1;
+    }
+    if (td_dedupe_finish(b->dd, put_entry, &pc, err, errlen) != 0) {
         if (b->err[0])
             td_errf(err, errlen, "%s", b->err);
         goto out;
     }
-    if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, err, errlen)))
+    if (pc.w && rrset_writer_join(&w) != 0) {
+        td_errf(err, errlen, "%s", w.err);
         goto out;
-    if (td_obs_writer_close(&b->sw, err, errlen) != 0)
-        goto out;
+    }
+    if (b->streaming) {
+        if (rename(b->sstream, b->src) != 0) {
+            td_errf(err, errlen, "rename %s -> %s: %s", b->sstream, b->src, strerror(errno));
+            goto out;
+        }
+    } else {
+        if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, err, errlen)))
+            goto out;
+        if (td_obs_writer_close(&b->sw, err, errlen) != 0)
+            goto out;
+    }
     uint64_t written = td_gen_build_stats(b->gen)->entries;
     double t2 = now_s();
     step(&b->opts, "written");
@@ -250,6 +453,7 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     }
     rc = 0;
 out:
+    rrset_writer_join(&w);
     td_tier_build_abort(bp);
     return rc;
 }
