@@ -37,7 +37,7 @@ struct rstats {
 };
 
 struct receiver {
-    const char *dir;
+    const char *dir, *metrics_dir;
     char pdir[PATH_MAX];
     uint64_t timeout_ms, sync_every;
     int quiet;
@@ -90,6 +90,19 @@ static void print_stats(const struct receiver *rv)
            (unsigned long long)stat_get(&rv->st->bytes), (unsigned long long)stat_get(&rv->st->duplicates),
            (unsigned long long)stat_get(&rv->st->refused), (unsigned long long)stat_get(&rv->st->errors));
     fflush(stdout);
+    if (rv->metrics_dir) {
+        const struct ship_counter c[] = {
+            { "connections", "connections accepted", stat_get(&rv->st->conns) },
+            { "files", "files stored and acknowledged", stat_get(&rv->st->files) },
+            { "bytes", "octets received", stat_get(&rv->st->bytes) },
+            { "duplicates", "offers of files already stored", stat_get(&rv->st->duplicates) },
+            { "refused", "files refused (name, different content)", stat_get(&rv->st->refused) },
+            { "errors", "transfer errors", stat_get(&rv->st->errors) },
+        };
+        char err[300];
+        if (ship_metrics_write(rv->metrics_dir, "tapdns-ship-receive", c, sizeof c / sizeof c[0], err, sizeof err))
+            fprintf(stderr, "%s receive: %s\n", SHIP_PROG, err);
+    }
 }
 
 static unsigned io_code(int e)
@@ -491,6 +504,7 @@ int ship_recv_main(int argc, char **argv)
     const struct td_option opts[] = {
         { "listen", 'l', TD_OPT_STRING, &listen_on, "ADDR:PORT", "address to listen on (port 0: any; the log names it)", "ship.listen", 1 },
         { "dir", 'd', TD_OPT_STRING, &rv.dir, "DIR", "incoming directory, normally the spool directory batch reads (partial files in DIR/.partial)", "spool.dir", 1 },
+        { "metrics-dir", 0, TD_OPT_STRING, &rv.metrics_dir, "DIR", "rewrite DIR/tapdns-ship-receive.prom at every stats line", "capture.metrics_dir", 0 },
         { "max-conns", 0, TD_OPT_UINT, &max_conns, "N", "connections served at once, each in its own process (1..64, default 8; 1: in turn, no fork)", NULL, 0 },
         { "timeout", 0, TD_OPT_DURATION, &timeout, "DURATION", "drop a connection silent this long (default 60s)", NULL, 0 },
         { "sync-every", 0, TD_OPT_SIZE, &sync_every, "SIZE", "fdatasync the partial file every SIZE octets (default 4M)", NULL, 0 },

@@ -45,7 +45,7 @@ struct stats {
 };
 
 struct sender {
-    const char *dir, *dest, *done_dir;
+    const char *dir, *dest, *done_dir, *metrics_dir;
     uint64_t rate, timeout_ms;
     int quiet;
     uint8_t *buf; /* TD_SHIP_DATA_MAX octets: hashing */
@@ -174,6 +174,20 @@ static void print_stats(const struct sender *s)
            (unsigned long long)s->st.duplicates, (unsigned long long)s->st.retries,
            (unsigned long long)s->st.errors, (unsigned long long)s->st.refused, (unsigned long long)s->st.pending);
     fflush(stdout);
+    if (s->metrics_dir) {
+        const struct ship_counter c[] = {
+            { "files", "files shipped and acknowledged", s->st.files },
+            { "bytes", "octets sent", s->st.bytes },
+            { "duplicates", "files the receiver already had", s->st.duplicates },
+            { "retries", "transfers retried", s->st.retries },
+            { "errors", "transfer errors", s->st.errors },
+            { "refused", "files the receiver refused", s->st.refused },
+            { "pending", "closed files not shipped yet (at the last pass)", s->st.pending },
+        };
+        char err[300];
+        if (ship_metrics_write(s->metrics_dir, "tapdns-ship-send", c, sizeof c / sizeof c[0], err, sizeof err) != 0)
+            fprintf(stderr, "%s send: %s\n", SHIP_PROG, err);
+    }
 }
 
 /* The shipped file leaves the spool directory: done-dir (same file system) or unlink. */
@@ -392,6 +406,7 @@ int ship_send_main(int argc, char **argv)
         { "dir", 'd', TD_OPT_STRING, &s.dir, "DIR", "spool directory: its closed files are shipped", "spool.dir", 1 },
         { "dest", 't', TD_OPT_STRING, &s.dest, "HOST:PORT", "the receiver", "ship.dest", 1 },
         { "done-dir", 0, TD_OPT_STRING, &s.done_dir, "DIR", "move shipped files here (same file system); default: delete them", "ship.done_dir", 0 },
+        { "metrics-dir", 0, TD_OPT_STRING, &s.metrics_dir, "DIR", "rewrite DIR/tapdns-ship-send.prom at every stats line", "capture.metrics_dir", 0 },
         { "interval", 'i', TD_OPT_DURATION, &interval, "DURATION", "time between passes and stats lines (default 10s)", "ship.interval", 0 },
         { "once", '1', TD_OPT_FLAG, &once, NULL, "one pass (retrying transient failures), stats, exit 0 if everything was shipped", NULL, 0 },
         { "retries", 0, TD_OPT_UINT, &retries, "N", "with --once: failed attempts in a row before giving up (default 10)", NULL, 0 },

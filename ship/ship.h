@@ -29,6 +29,16 @@ int ship_conn_read(struct ship_conn *c, struct td_ship_msg *m, char *err, size_t
  * it whole. 0 or -1 (err). */
 int ship_conn_write(struct ship_conn *c, const struct td_ship_msg *m, char *err, size_t errlen);
 
+/* The counters of one end as DIR/NAME.prom (Prometheus text, lib/metrics.h), each as
+ * tapdns_ship_<name>_total; rewritten at every stats line when [capture] metrics_dir / --metrics-dir
+ * is set. 0, or -1 with err. */
+struct ship_counter {
+    const char *name, *help;
+    uint64_t value;
+};
+int ship_metrics_write(const char *dir, const char *name, const struct ship_counter *c, size_t n, char *err,
+                       size_t errlen);
+
 /* 1 when s has the form "HOST:PORT" or "[V6]:PORT" (nothing is resolved), else 0. */
 int ship_hostport_ok(const char *s);
 /* "HOST:PORT" or "[V6]:PORT" -> connected socket, or -1 (err). */

@@ -77,7 +77,9 @@ mkdir -p "$tmp/p/spool" "$tmp/p/in" "$tmp/p/done"
 cp "$tmp"/orig/* "$tmp/p/spool/"
 : >"$tmp/p/spool/a.$hour.7.tds.zst.open"   # being written: never shipped
 RECV_OPTS="--max-conns 1" start_receiver "$tmp/p/in" "$tmp/p/rlog"   # sections 1-4: served in turn, no fork
-"$SHIP" send --dir "$tmp/p/spool" --dest "127.0.0.1:$port" --done-dir "$tmp/p/done" --once >"$tmp/p/out" 2>"$tmp/p/slog"
+mkdir -p "$tmp/p/metrics"
+"$SHIP" send --dir "$tmp/p/spool" --dest "127.0.0.1:$port" --done-dir "$tmp/p/done" --once --metrics-dir "$tmp/p/metrics" \
+    >"$tmp/p/out" 2>"$tmp/p/slog"
 rc=$?
 check '[ $rc -eq 0 ]' "plain transfer: --once exits 0 (rc $rc)"
 check 'same_files "$tmp/orig" "$tmp/p/in"' "plain transfer: $nreal real spool files arrive byte-identical"
@@ -86,6 +88,8 @@ check '[ "$(ls "$tmp/p/spool")" = "a.$hour.7.tds.zst.open" ]' "plain transfer: o
 check 'partial_empty "$tmp/p/in"' "plain transfer: nothing left in .partial"
 check '[ "$(stat_of "$tmp/p/out" files)" = 6 ] && [ "$(stat_of "$tmp/p/out" errors)" = 0 ]' \
     "plain transfer: stats line says files 6 errors 0 ($(tail -1 "$tmp/p/out"))"
+check 'grep -qx "tapdns_ship_files_total 6" "$tmp/p/metrics/tapdns-ship-send.prom"' \
+    "plain transfer: the metrics file says tapdns_ship_files_total 6"
 order=$(sed -n 's/^tapdns-ship send: \([^ ]*\): shipped.*/\1/p' "$tmp/p/slog" | tr '\n' ' ')
 check '[ "$order" = "$(ls "$tmp/orig" | sort -t. -k2,2 -k1,1 | tr '\''\n'\'' '\'' '\'')" ]' "plain transfer: oldest hour first ($order)"
 
