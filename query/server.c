@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* An idle keep-alive connection, or one whose client stopped reading, is dropped after this. */
@@ -359,7 +360,12 @@ static void on_request(struct evhttp_request *req, void *arg)
     s->srv = srv;
     s->req = req;
     s->evcon = evhttp_request_get_connection(req);
-    s->key = key;
+    if (key) {
+        s->key_copy = *key;
+        s->key = &s->key_copy;
+    } else {
+        s->key = NULL;
+    }
     snprintf(s->keyname, sizeof s->keyname, "%s", key ? key->name : "-");
     snprintf(s->path, sizeof s->path, "%s", u);
     s->t0 = t0;
@@ -369,14 +375,58 @@ static void on_request(struct evhttp_request *req, void *arg)
     td_qstream_begin(s);
 }
 
+/* dev, ino, size, mtime of path (zeros when it cannot be stat'ed). */
+static void file_sig(const char *path, uint64_t sig[4])
+{
+    struct stat st;
+    memset(sig, 0, 4 * sizeof sig[0]);
+    if (stat(path, &st) == 0) {
+        sig[0] = (uint64_t)st.st_dev;
+        sig[1] = (uint64_t)st.st_ino;
+        sig[2] = (uint64_t)st.st_size;
+        sig[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+    }
+}
+
+/* The keys file changed (tapdns-queryd keys add/revoke replace it): save the quota state,
+ * load the new keys with it, swap. Streams hold copies of their key, never pointers into the
+ * table, so the old table can go at once. A bad file keeps the old keys (logged). */
+static void keys_reload(struct td_qserver *srv)
+{
+    char err[256];
+    uint64_t sig[4];
+    file_sig(srv->conf.keys_path, sig);
+    if (!memcmp(sig, srv->keys_sig, sizeof sig))
+        return;
+    memcpy(srv->keys_sig, sig, sizeof sig);
+    if (td_quota_save_if_dirty(srv->keys, (uint64_t)time(NULL), 1, err, sizeof err) != 0) {
+        if (srv->log)
+            fprintf(srv->log, "# keys: not reloaded, quota state not saved: %s\n", err);
+        return;
+    }
+    struct td_keys *nk = td_keys_load(srv->conf.keys_path, srv->conf.quota_state, err, sizeof err);
+    if (!nk) {
+        if (srv->log)
+            fprintf(srv->log, "# keys: %s; keeping the keys loaded before\n", err);
+        return;
+    }
+    td_keys_free(&srv->keys);
+    srv->keys = nk;
+    if (srv->log)
+        fprintf(srv->log, "# keys: reloaded, %zu keys\n", td_keys_count(nk));
+}
+
 static void on_save_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct td_qserver *srv = arg;
     char err[256];
     (void)fd;
     (void)what;
-    if (srv->keys && td_quota_save_if_dirty(srv->keys, (uint64_t)time(NULL), 0, err, sizeof err) != 0 && srv->log)
+    if (!srv->keys)
+        return;
+    if (td_quota_save_if_dirty(srv->keys, (uint64_t)time(NULL), 0, err, sizeof err) != 0 && srv->log)
         fprintf(srv->log, "# quota state: %s\n", err);
+    keys_reload(srv);
 }
 
 /* "ADDR:PORT", "[V6]:PORT" -> addr, port. */
@@ -489,9 +539,11 @@ struct td_qserver *td_qserver_new(struct event_base *base, const struct td_qserv
     }
     if (!(srv->met = td_qmetrics_new(err, errlen)))
         goto fail;
-    if (srv->conf.keys_path &&
-        !(srv->keys = td_keys_load(srv->conf.keys_path, srv->conf.quota_state, err, errlen)))
-        goto fail;
+    if (srv->conf.keys_path) {
+        file_sig(srv->conf.keys_path, srv->keys_sig);
+        if (!(srv->keys = td_keys_load(srv->conf.keys_path, srv->conf.quota_state, err, errlen)))
+            goto fail;
+    }
     if (td_qreload_init(&srv->rl, srv, srv->conf.db, err, errlen) != 0)
         goto fail;
     td_qserver_index_changed(srv);

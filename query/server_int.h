@@ -67,7 +67,8 @@ struct td_qstream {
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
     struct td_qrequest rq;
-    struct td_key *key;
+    const struct td_key *key;      /* &key_copy or NULL */
+    struct td_key key_copy;        /* the key as charged (keys may be reloaded meanwhile) */
     struct td_qidx *ix;
     struct td_index_iter *it;
     struct td_json j;
@@ -104,7 +105,8 @@ struct td_qserver {
     struct evhttp_bound_socket *sock, *msock;
     unsigned port, mport;
     struct td_keys *keys;
-    struct event *save_ev;
+    struct event *save_ev;         /* every second: quota state save, keys file check */
+    uint64_t keys_sig[4];          /* dev, ino, size, mtime ns of the keys file */
     struct td_qreload rl;
     struct td_qstream_list active;   /* running or parked */
     struct td_qstream_list free;     /* reusable stream objects (bounded by max_concurrent) */

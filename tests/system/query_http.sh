@@ -186,12 +186,22 @@ check "/metrics: requests by code (429 counted), results, in-flight 0, histogram
 check "access log: one line per request with key name, status, results, bytes, ms, path" \
     'grep -Eq "^[0-9T:-]+Z alice 200 1 [0-9]+ [0-9.]+ /dnsdb/v2/lookup/rrset/name/www.alpha.test$" "$tmp/access.log" && grep -Eq "^[0-9T:-]+Z - 403 0 0 " "$tmp/access.log"'
 
+late=$(addkey late)
+sleep 1.5
+c1=$(q "$late")
+"$BIN/tapdns-queryd" keys --keys "$K" revoke late >/dev/null
+sleep 1.5
+c2=$(q "$late")
+check "keys added and revoked while the server runs take effect within a second ($c1 $c2)" '[ "$c1 $c2" = "200 403" ]'
+
 stop_server; rc=$?
 check "SIGTERM: clean exit ($rc)" '[ "$rc" = 0 ]'
-start_server "$tmp/access.log" --db "$tmp/db" --keys "$K" --quota-state "$tmp/quota" || fail "restart"
+printf '[index]\ndb = %s\n[query]\nkeys = %s\nquota_state = %s\nmax_concurrent = 8\ndeadline = 10s\n' \
+    "$tmp/db" "$K" "$tmp/quota" >"$tmp/q.conf"
+start_server "$tmp/access.log" --config "$tmp/q.conf" || fail "restart with a config file"
 URL=http://127.0.0.1:$port
 codes="$(q "$lim") $(q "$burst") $(q "$alice")"
-check "after a restart the quotas hold: lim 429, burst 429, alice 200 (got $codes)" '[ "$codes" = "429 429 200" ]'
+check "after a restart (config file: index.db, query.keys, query.quota_state) the quotas hold: lim 429, burst 429, alice 200 (got $codes)" '[ "$codes" = "429 429 200" ]'
 stop_server
 
 # ---- 2. a big index ---------------------------------------------------------------------
