@@ -308,23 +308,34 @@ int td_tier_build_add_source(struct td_tier_build *b, const char *root, const ch
     return td_tier_build_add_obs_file(b, p, err, errlen);
 }
 
-/* Streaming: the 00 RRSET entries from the stream source file, in a thread of its own while
- * the sorter sorts; put_entry joins it before the sorter's first entry. */
-struct rrset_writer {
+/* Generation writer: one thread makes every td_gen_build_put of a build, while the calling
+ * thread sorts and merges (td_dedupe_finish). It first writes the 00 RRSET entries from the
+ * stream source file (streaming builds; they sort before every other data entry), then the
+ * sorter's data entries, which come in chunks: the caller fills one chunk of encoded
+ * entries (u32 klen, u8 vlen, key, value) while the writer puts the other. Memory: two
+ * chunks of WCHUNK octets (an entry is at most 5 + TD_INDEX_KEY_MAX + TD_INDEX_VALUE_MAX,
+ * below WCHUNK). Without a thread (pthread_create failed) the caller does the same work. */
+#define WCHUNK ((size_t)4 << 20)
+
+struct gen_writer {
     struct td_tier_build *b;
     pthread_t th;
-    int started, joined, rc;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int started, joined, done, rc, stream;
+    uint8_t *chunk[2];
+    size_t fill[2];                   /* octets in chunk i */
+    int full[2];                      /* chunk i handed to the writer, not yet written */
+    int cur;                          /* chunk the caller fills */
     char err[512];
 };
 
-static void *write_rrsets(void *arg)
+static int put_rrsets(struct gen_writer *w)
 {
-    struct rrset_writer *w = arg;
     struct td_tier_build *b = w->b;
     struct td_obs_reader *r = td_obs_reader_open(b->sstream, w->err, sizeof w->err);
-    w->rc = -1;
     if (!r)
-        return NULL;
+        return -1;
     const uint8_t *key;
     size_t klen;
     struct td_obs_value v;
@@ -343,53 +354,167 @@ static void *write_rrsets(void *arg)
         }
     }
     td_obs_reader_close(&r);
-    if (got == 0)
-        w->rc = 0;
+    return got < 0 ? -1 : 0;
+}
+
+static int put_chunk(struct gen_writer *w, const uint8_t *p, size_t n)
+{
+    size_t o = 0;
+    while (o < n) {
+        uint32_t kl;
+        memcpy(&kl, p + o, 4);
+        uint8_t vl = p[o + 4];
+        if (td_gen_build_put(w->b->gen, p + o + 5, kl, p + o + 5 + kl, vl, w->err, sizeof w->err) != 0)
+            return -1;
+        o += 5 + (size_t)kl + vl;
+    }
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    struct gen_writer *w = arg;
+    int rc = w->stream ? put_rrsets(w) : 0;
+    pthread_mutex_lock(&w->mu);
+    w->rc = rc;
+    for (int i = 0;;) {
+        while (!w->full[i] && !w->done)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->full[i])
+            break;            /* done, nothing left */
+        pthread_mutex_unlock(&w->mu);
+        if (rc == 0)
+            rc = put_chunk(w, w->chunk[i], w->fill[i]);
+        pthread_mutex_lock(&w->mu);
+        w->rc = rc;
+        w->full[i] = 0;
+        w->fill[i] = 0;
+        pthread_cond_broadcast(&w->cv);
+        i ^= 1;
+    }
+    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
-static int rrset_writer_join(struct rrset_writer *w)
+/* Hands the current chunk over (waits while the writer still holds the other one). */
+static int writer_submit(struct gen_writer *w)
 {
+    int i = w->cur;
+    if (!w->fill[i])
+        return w->rc;
+    if (!w->started) {        /* no thread: write here */
+        if (w->rc == 0)
+            w->rc = put_chunk(w, w->chunk[i], w->fill[i]);
+        w->fill[i] = 0;
+        return w->rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->full[i] = 1;
+    pthread_cond_broadcast(&w->cv);
+    while (w->full[i ^ 1])
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = w->rc;
+    pthread_mutex_unlock(&w->mu);
+    w->cur = i ^ 1;
+    return rc;
+}
+
+static int writer_start(struct gen_writer *w, struct td_tier_build *b, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->b = b;
+    w->stream = b->streaming;
+    w->chunk[0] = malloc(WCHUNK);
+    w->chunk[1] = malloc(WCHUNK);
+    if (!w->chunk[0] || !w->chunk[1]) {
+        td_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, writer_main, w) == 0) {
+        w->started = 1;
+    } else if (w->stream) {
+        w->rc = put_rrsets(w);
+    }
+    return 0;
+}
+
+/* Submits what is left, waits for the writer; its result (0 or -1 with w->err). */
+static int writer_finish(struct gen_writer *w)
+{
+    int rc = 0;
+    if (w->chunk[0] && w->chunk[1])
+        rc = writer_submit(w);
     if (w->started && !w->joined) {
+        pthread_mutex_lock(&w->mu);
+        w->done = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
         pthread_join(w->th, NULL);
         w->joined = 1;
+        rc = w->rc;
+    } else if (rc == 0) {
+        rc = w->rc;
     }
-    return w->rc;
+    return rc;
+}
+
+static void writer_free(struct gen_writer *w)
+{
+    if (w->started && !w->joined)
+        writer_finish(w);
+    if (w->chunk[0] && w->chunk[1]) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+    }
+    free(w->chunk[0]);
+    free(w->chunk[1]);
+    w->chunk[0] = w->chunk[1] = NULL;
 }
 
 struct put_ctx {
     struct td_tier_build *b;
-    struct rrset_writer *w;           /* NULL when not streaming */
+    struct gen_writer *w;
 };
 
 static int put_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
 {
     struct put_ctx *pc = ctx;
     struct td_tier_build *b = pc->b;
-    if (pc->w && !pc->w->joined && rrset_writer_join(pc->w) != 0) {
-        snprintf(b->err, sizeof b->err, "%s", pc->w->err);
-        return -1;
-    }
+    struct gen_writer *w = pc->w;
     if (key[0] == TD_TIER_SRC_MARK) {
         if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, b->err, sizeof b->err)))
             return -1;
         b->distinct++;
         return td_obs_write(b->sw, key + 1, klen - 1, v, b->err, sizeof b->err) != 0 ? -1 : 0;
     }
-    uint8_t val[TD_INDEX_VALUE_MAX];
-    size_t vl = td_index_value_encode(v, val);
-    return td_gen_build_put(b->gen, key, klen, val, vl, b->err, sizeof b->err) != 0 ? -1 : 0;
+    if (klen > TD_INDEX_KEY_MAX) {
+        snprintf(b->err, sizeof b->err, "index key of %zu octets", klen);
+        return -1;
+    }
+    if (WCHUNK - w->fill[w->cur] < 5 + klen + TD_INDEX_VALUE_MAX && writer_submit(w) != 0) {
+        snprintf(b->err, sizeof b->err, "%s", w->err);
+        return -1;
+    }
+    uint8_t *p = w->chunk[w->cur] + w->fill[w->cur];
+    uint32_t kl = (uint32_t)klen;
+    memcpy(p, &kl, 4);
+    memcpy(p + 5, key, klen);
+    size_t vl = td_index_value_encode(v, p + 5 + klen);
+    p[4] = (uint8_t)vl;
+    w->fill[w->cur] += 5 + klen + vl;
+    return 0;
 }
 
 int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, struct td_tier_report *rep,
                          char *err, size_t errlen)
 {
     struct td_tier_build *b = *bp;
-    struct rrset_writer w;
-    struct put_ctx pc = { b, NULL };
+    struct gen_writer w;
+    struct put_ctx pc = { b, &w };
     int rc = -1;
     memset(&w, 0, sizeof w);
-    w.b = b;
     b->err[0] = 0;
     if (b->nobs == 0)
         b->min_tf = b->max_tl = 0;
@@ -398,21 +523,14 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     double t1 = now_s();
     step(&b->opts, "sorted");
     b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen);
-    if (!b->gen)
+    if (!b->gen || writer_start(&w, b, err, errlen) != 0)
         goto out;
-    if (b->streaming) {
-        pc.w = &w;
-        if (pthread_create(&w.th, NULL, write_rrsets, &w) == 0)
-            w.started = 1;
-        else
-            write_rrsets(&w), w.joined = 1;
-    }
     if (td_dedupe_finish(b->dd, put_entry, &pc, err, errlen) != 0) {
         if (b->err[0])
             td_errf(err, errlen, "%s", b->err);
         goto out;
     }
-    if (pc.w && rrset_writer_join(&w) != 0) {
+    if (writer_finish(&w) != 0) {
         td_errf(err, errlen, "%s", w.err);
         goto out;
     }
@@ -453,7 +571,7 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     }
     rc = 0;
 out:
-    rrset_writer_join(&w);
+    writer_free(&w);
     td_tier_build_abort(bp);
     return rc;
 }
