@@ -5,19 +5,19 @@
 #    generator removes its index at the end, so this bench uses its own.
 # 2. Baselines in the same run: the same streams in-process (tapdns-index query: the reading
 #    library plus COF JSON, to /dev/null), and wrk against /dnsdb/v2/ping (HTTP alone).
-# 3. wrk (2 threads, C connections, D seconds, --latency) for exact rrset lookups
+# 3. wrk (1 thread: the server has the other core; C connections, D seconds, --latency) for exact rrset lookups
 #    (rrset/name/hI.dJ.test/A, I random) and rdata ip lookups (rdata/ip/10.a.b.c random), Lua
 #    scripts rotating the names: requests/s, p50, p99.
 # 4. The hot address (0.12 N results) and the /24 (0.25 N) end to end over HTTP with curl:
 #    median of RUNS, results/s; the full rrset/name/ *.test (N) too.
-# Env: BUILD (build), N (1000000 here; the Makefile passes 10 M unless N is given), C (32),
+# Env: BUILD (build), N (1000000 here; the Makefile passes 10 M unless N is given), C (8),
 # D (5), RUNS (3), BENCH_DIR (/tmp).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BIN=$PWD/$BUILD/bin
 N=${N:-1000000}
-C=${C:-32}
+C=${C:-8}
 D=${D:-5}
 RUNS=${RUNS:-3}
 dir=$(mktemp -d "${BENCH_DIR:-/tmp}/bench_query.XXXXXX")
@@ -103,10 +103,10 @@ request = function()
                     math.floor(i / 256) % 256, i % 256), {["Accept"] = "application/x-ndjson"})
 end
 EOF
-echo "== wrk -t2 -c$C -d${D}s --latency"
+echo "== wrk -t1 -c$C -d${D}s --latency"
 runwrk() { # label, args...
     local label=$1; shift
-    wrk -t2 -c"$C" -d"${D}s" --latency "$@" >"$dir/wrk.out" 2>&1
+    wrk -t1 -c"$C" -d"${D}s" --latency "$@" >"$dir/wrk.out" 2>&1
     local rps p50 p99 errs
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$dir/wrk.out")
     p50=$(awk '$1 == "50%" {print $2}' "$dir/wrk.out")
