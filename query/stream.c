@@ -191,7 +191,14 @@ static void add_headers(struct td_qstream *s)
 
 static void run_slice(struct td_qstream *s)
 {
-    if (!s->req || !conn_of(s)) { /* the close callback handles a dead connection */
+    if (!s->req)
+        return;
+    if (!conn_of(s)) { /* detached without the close callback (not expected): end it here */
+        evhttp_send_reply_end(s->req); /* frees a detached request */
+        s->req = NULL;
+        if (!s->started)
+            s->status = 499;
+        finish(s);
         return;
     }
     int summarize = s->rq.verb == TD_QVERB_SUMMARIZE;

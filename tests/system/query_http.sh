@@ -44,11 +44,15 @@ start_server() {
 }
 stop_server() {
     kill -TERM "$spid" 2>/dev/null
-    ( trap - EXIT; sleep 10; kill -KILL "$spid" 2>/dev/null ) &
-    local dog=$!
+    local st
+    for _ in $(seq 200); do # up to 10 s, then SIGKILL (no watchdog subshell: it would inherit the EXIT trap)
+        st=$(awk '{print $3}' "/proc/$spid/stat" 2>/dev/null)
+        [ -z "$st" ] || [ "$st" = Z ] && break
+        sleep 0.05
+    done
+    [ -n "$st" ] && [ "$st" != Z ] && kill -KILL "$spid" 2>/dev/null
     wait "$spid"
     local rc=$?
-    kill "$dog" 2>/dev/null
     spid=
     if grep -Eq "Sanitizer|runtime error" "$tmp/srv.err"; then
         fail "sanitizer report from the server: $(grep -E "Sanitizer|runtime error" "$tmp/srv.err" | head -1)"
