@@ -36,7 +36,7 @@ t0=$(now)
 "$dir/gen_obs" "$dir/2026010100.obs.zst" "$N"
 "$BIN/tapdns-index" build -q --db "$dir/db" --hour 2026010100 "$dir/2026010100.obs.zst"
 rm -f "$dir/2026010100.obs.zst"
-printf "generated and built in %.1f s, %s on disk\n" "$(echo "$(now) - $t0" | bc)" "$(du -sh "$dir/db" | cut -f1)"
+printf "generated and built in %.1f s, %s on disk\n" "$(awk -v a="$(now)" -v b="$t0" "BEGIN {print a - b}")" "$(du -sh "$dir/db" | cut -f1)"
 
 HOT=/dnsdb/v2/lookup/rdata/ip/192.0.2.1?limit=0
 NET=/dnsdb/v2/lookup/rdata/ip/198.51.100.0,24?limit=0
@@ -51,11 +51,11 @@ inproc() { # label, tapdns-index query args...
         a=$(now)
         n=$("$BIN/tapdns-index" query --db "$dir/db" "$@" | wc -l)
         b=$(now)
-        ts+=("$(echo "$b - $a" | bc)")
+        ts+=("$(awk -v x="$b" -v y="$a" "BEGIN {print x - y}")")
     done
     local m
     m=$(printf '%s\n' "${ts[@]}" | median)
-    printf "  %-34s %8d results  %7.3f s  %10.0f results/s\n" "$label" "$n" "$m" "$(echo "$n / $m" | bc -l)"
+    printf "  %-34s %8d results  %7.3f s  %10.0f results/s\n" "$label" "$n" "$m" "$(awk -v x="$n" -v y="$m" "BEGIN {print x / y}")"
 }
 echo "== in-process (tapdns-index query to a pipe, median of $RUNS)"
 inproc "hot address 192.0.2.1" rdata ip 192.0.2.1
@@ -81,7 +81,7 @@ http_stream() { # label path
     done
     local m
     m=$(printf '%s\n' "${ts[@]}" | median)
-    printf "  %-34s %8d results  %7.3f s  %10.0f results/s\n" "$1" "$n" "$m" "$(echo "$n / $m" | bc -l)"
+    printf "  %-34s %8d results  %7.3f s  %10.0f results/s\n" "$1" "$n" "$m" "$(awk -v x="$n" -v y="$m" "BEGIN {print x / y}")"
 }
 http_stream "hot address 192.0.2.1" "$HOT"
 http_stream "198.51.100.0/24" "$NET"
