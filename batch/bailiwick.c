@@ -140,6 +140,15 @@ static void lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
         x |= upper >> 2;
         memcpy(dst + i, &x, 8);
     }
+    if (i < len && len >= 8) { /* the last 8 octets again (same values where they overlap) */
+        uint64_t x;
+        memcpy(&x, src + len - 8, 8);
+        uint64_t low7 = x & ~high;
+        uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~x & high;
+        x |= upper >> 2;
+        memcpy(dst + len - 8, &x, 8);
+        return;
+    }
     for (; i < len; i++) {
         uint8_t c = src[i];
         dst[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
