@@ -36,42 +36,31 @@
 
 /* ---------- keys ---------- */
 
-/* Label offsets of a wire name (uncompressed, ends with the root octet); number of labels
- * (root excluded), or -1 if malformed. */
-static int name_labels(const uint8_t *name, size_t len, uint8_t offs[128])
-{
-    size_t o = 0;
-    int n = 0;
-    if (len < 1 || len > TD_DNS_NAME_MAX)
-        return -1;
-    for (;;) {
-        if (o >= len)
-            return -1;
-        uint8_t l = name[o];
-        if (l == 0)
-            return o + 1 == len ? n : -1;
-        if (l > 63 || n >= 127)
-            return -1;
-        offs[n++] = (uint8_t)o;
-        o += 1u + l;
-    }
-}
-
-/* rev(name) into out; returns octets written (== len) or 0 if malformed or no room. */
+/* rev(name) into out; returns octets written (== len) or 0 if malformed or no room (out may
+ * then hold garbage). One pass: the label at name offset o (sz octets) goes to
+ * out[len - 1 - o - sz ..]. Refused: len outside 1..255, a label over 63 octets, more than
+ * 127 labels, a name that does not end with its root octet exactly at len. */
 static size_t put_rev_name(const uint8_t *name, size_t len, uint8_t *out, size_t cap)
 {
-    uint8_t offs[128];
-    int n = name_labels(name, len, offs);
-    if (n < 0 || len > cap)
+    if (len < 1 || len > TD_DNS_NAME_MAX || len > cap)
         return 0;
     size_t o = 0;
-    for (int i = n - 1; i >= 0; i--) {
-        size_t l = 1u + name[offs[i]];
-        memcpy(out + o, name + offs[i], l);
-        o += l;
+    int n = 0;
+    for (;;) {
+        uint8_t l = name[o];
+        if (l == 0)
+            break;
+        size_t sz = 1u + l;
+        if (l > 63 || n >= 127 || o + sz >= len) /* the root octet must still fit after it */
+            return 0;
+        memcpy(out + len - 1 - o - sz, name + o, sz);
+        n++;
+        o += sz;
     }
-    out[o++] = 0;
-    return o;
+    if (o + 1 != len)
+        return 0;
+    out[len - 1] = 0;
+    return len;
 }
 
 size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *s,
@@ -104,7 +93,8 @@ size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *
     return o > TD_OBS_KEY_MAX ? 0 : o;
 }
 
-/* Reads rev(name) at key[*off..] and writes the name in wire order. 0 or -1. */
+/* Reads rev(name) at key[*off..] and writes the name in wire order (name NULL: only checks
+ * it). 0 or -1. */
 static int get_rev_name(const uint8_t *key, size_t len, size_t *off, uint8_t *name, uint16_t *name_len)
 {
     size_t o = *off, start = o;
@@ -124,6 +114,10 @@ static int get_rev_name(const uint8_t *key, size_t len, size_t *off, uint8_t *na
             return -1;
     }
     size_t total = o - start + 1, w = 0;
+    if (!name) {
+        *off = o + 1;
+        return 0;
+    }
     for (int i = n - 1; i >= 0; i--) {
         size_t l = 1u + key[start + offs[i]];
         memcpy(name + w, key + start + offs[i], l);
@@ -135,31 +129,45 @@ static int get_rev_name(const uint8_t *key, size_t len, size_t *off, uint8_t *na
     return 0;
 }
 
-int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k)
+/* td_obs_key_decode, or with k NULL only its checks (nothing copied). */
+static int parse_key(const uint8_t *key, size_t len, struct td_obs_key *k)
 {
     size_t o = 0;
     uint64_t v;
-    if (!key || !k || len > TD_OBS_KEY_MAX)
+    uint16_t nlen, nrdata = 0;
+    if (!key || len > TD_OBS_KEY_MAX)
         return -1;
-    if (get_rev_name(key, len, &o, k->owner, &k->owner_len) != 0)
+    if (get_rev_name(key, len, &o, k ? k->owner : NULL, k ? &k->owner_len : &nlen) != 0)
         return -1;
     if (td_varint_get(key, len, &o, 0xffff, &v) != 0)
         return -1;
-    k->rrtype = (uint16_t)v;
-    if (get_rev_name(key, len, &o, k->bailiwick, &k->bailiwick_len) != 0)
+    if (k)
+        k->rrtype = (uint16_t)v;
+    if (get_rev_name(key, len, &o, k ? k->bailiwick : NULL, k ? &k->bailiwick_len : &nlen) != 0)
         return -1;
-    k->nrdata = 0;
+    if (k)
+        k->nrdata = 0;
     while (o < len) {
-        if (k->nrdata >= TD_RRSET_RDATA_MAX)
+        if (nrdata >= TD_RRSET_RDATA_MAX)
             return -1;
         if (td_varint_get(key, len, &o, 0xffff, &v) != 0 || v > len - o)
             return -1;
-        k->rdata[k->nrdata] = key + o;
-        k->rdlen[k->nrdata] = (uint16_t)v;
-        k->nrdata++;
+        if (k) {
+            k->rdata[nrdata] = key + o;
+            k->rdlen[nrdata] = (uint16_t)v;
+            k->nrdata = (uint16_t)(nrdata + 1);
+        }
+        nrdata++;
         o += (size_t)v;
     }
     return 0;
+}
+
+int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k)
+{
+    if (!k)
+        return -1;
+    return parse_key(key, len, k);
 }
 
 /* ---------- shared file parts ---------- */
@@ -212,7 +220,6 @@ struct td_obs_writer {
     int have_prev;
     uint64_t count;
     XXH3_state_t *xxh;
-    struct td_obs_key scratch;
 };
 
 static void writer_free(struct td_obs_writer *w)
@@ -312,7 +319,7 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
         td_errf(err, errlen, "obs writer: an earlier error stopped this writer");
         return -1;
     }
-    if (klen == 0 || klen > TD_OBS_KEY_MAX || td_obs_key_decode(key, klen, &w->scratch) != 0) {
+    if (klen == 0 || klen > TD_OBS_KEY_MAX || parse_key(key, klen, NULL) != 0) {
         td_errf(err, errlen, "obs writer: malformed key (%zu octets)", klen);
         return -1;
     }
