@@ -297,6 +297,102 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
     return got < 0 ? -1 : 0;
 }
 
+/* k-way merge of several sorted observation files (binary heap of readers by current key),
+ * so the builder sees one sorted stream and keeps streaming. */
+#define KWAY_MAX 64u
+
+struct kway_src {
+    struct td_obs_reader *r;
+    const uint8_t *key;
+    size_t klen;
+    struct td_obs_value v;
+    uint64_t n;
+    int i;                            /* input position: ties go to the earlier file */
+};
+
+static int kway_less(const struct kway_src *a, const struct kway_src *b)
+{
+    int c = key_cmp(a->key, a->klen, b->key, b->klen);
+    return c < 0 || (c == 0 && a->i < b->i);
+}
+
+static void kway_down(struct kway_src **h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && kway_less(h[l], h[m]))
+            m = l;
+        if (l + 1 < n && kway_less(h[l + 1], h[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        struct kway_src *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+int td_tier_build_add_obs_files(struct td_tier_build *b, char *const *paths, int n, char *err, size_t errlen)
+{
+    if (n <= 1 || (unsigned)n > KWAY_MAX) {
+        for (int i = 0; i < n; i++)
+            if (td_tier_build_add_obs_file(b, paths[i], err, errlen) != 0)
+                return -1;
+        return 0;
+    }
+    struct kway_src *src = calloc((size_t)n, sizeof *src);
+    struct kway_src **h = calloc((size_t)n, sizeof *h);
+    size_t hn = 0;
+    int rc = -1;
+    char e2[512];
+    if (!src || !h) {
+        td_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        src[i].i = i;
+        if (!(src[i].r = td_obs_reader_open(paths[i], err, errlen)))
+            goto out;
+        if (td_obs_reader_is_discard(src[i].r)) {
+            td_errf(err, errlen, "%s: a discard file, not observations", paths[i]);
+            goto out;
+        }
+        int got = td_obs_read(src[i].r, &src[i].key, &src[i].klen, &src[i].v, err, errlen);
+        if (got < 0)
+            goto out;
+        if (got == 1) {
+            src[i].n = 1;
+            h[hn++] = &src[i];
+        }
+    }
+    for (size_t i = hn / 2; i-- > 0;)
+        kway_down(h, hn, i);
+    while (hn) {
+        struct kway_src *t = h[0];
+        if (td_tier_build_add(b, t->key, t->klen, &t->v, e2, sizeof e2) != 0) {
+            td_errf(err, errlen, "%s: observation %llu: %s", paths[t->i], (unsigned long long)t->n, e2);
+            goto out;
+        }
+        int got = td_obs_read(t->r, &t->key, &t->klen, &t->v, err, errlen);
+        if (got < 0)
+            goto out;
+        if (got == 1)
+            t->n++;
+        else
+            h[0] = h[--hn];
+        kway_down(h, hn, 0);
+    }
+    rc = 0;
+out:
+    for (int i = 0; src && i < n; i++)
+        if (src[i].r)
+            td_obs_reader_close(&src[i].r);
+    free(src);
+    free(h);
+    return rc;
+}
+
 int td_tier_build_add_source(struct td_tier_build *b, const char *root, const char *name, char *err,
                              size_t errlen)
 {
@@ -808,10 +904,7 @@ struct files_ctx {
 static int read_files(void *ctx, struct td_tier_build *b, char *err, size_t errlen)
 {
     struct files_ctx *f = ctx;
-    for (int i = 0; i < f->n; i++)
-        if (td_tier_build_add_obs_file(b, f->files[i], err, errlen) != 0)
-            return -1;
-    return 0;
+    return td_tier_build_add_obs_files(b, f->files, f->n, err, errlen);
 }
 
 int td_tier_build_hour_files(const char *root, const char *hour, int replace, char *const *files, int nfiles,
@@ -837,14 +930,15 @@ static int merge_in(const char *root, struct td_fileset *fs, const struct td_fil
     uint32_t *idx = malloc(TD_TIER_MAX_INPUTS * sizeof *idx);
     char(*names)[TD_FILESET_NAME_MAX] = NULL;
     char name[TD_FILESET_NAME_MAX];
-    int rc = -1;
+    char **paths = NULL;
+    int n = 0, rc = -1;
     *retired = NULL;
     *nret = 0;
     if (!idx) {
         td_errf(err, errlen, "out of memory");
         return -1;
     }
-    int n = td_tier_plan(fs, tier, period, idx, TD_TIER_MAX_INPUTS, err, errlen);
+    n = td_tier_plan(fs, tier, period, idx, TD_TIER_MAX_INPUTS, err, errlen);
     if (n < 0)
         goto out;
     if (n == 0 || (n == 1 && fs->gens[idx[0]].tier == tier)) {
@@ -862,11 +956,19 @@ static int merge_in(const char *root, struct td_fileset *fs, const struct td_fil
     struct td_tier_build *b = td_tier_build_open(root, name, opts, err, errlen);
     if (!b)
         goto out;
-    for (int i = 0; i < n; i++) {
-        if (td_tier_build_add_source(b, root, names[i], err, errlen) != 0) {
+    paths = calloc((size_t)n, sizeof *paths);
+    for (int i = 0; paths && i < n; i++) {
+        if (!(paths[i] = malloc(PATH_MAX)) || td_tier_source_path(paths[i], PATH_MAX, root, names[i]) != 0) {
+            td_errf(err, errlen, paths[i] ? "path too long" : "out of memory");
             td_tier_build_abort(&b);
             goto out;
         }
+    }
+    if (!paths || td_tier_build_add_obs_files(b, paths, n, err, errlen) != 0) {
+        if (!paths)
+            td_errf(err, errlen, "out of memory");
+        td_tier_build_abort(&b);
+        goto out;
     }
     char source[96];
     snprintf(source, sizeof source, "tapdns-index merge %c %.10s (%d generations)", tier, period, n);
@@ -887,6 +989,9 @@ static int merge_in(const char *root, struct td_fileset *fs, const struct td_fil
     names = NULL;
     rc = 0;
 out:
+    for (int i = 0; paths && i < n; i++)
+        free(paths[i]);
+    free(paths);
     free(names);
     free(idx);
     return rc;

@@ -14,6 +14,13 @@
  * emits in key order: data entries (type bytes 00..13) go to the generation, then the
  * TD_TIER_SRC_MARK entries, which are the merged observations in obs key order, go to the
  * source file. So every tier is built by the same code from (merged) observations.
+ * Streaming shortcut (same output): while the observations arrive in non-decreasing key
+ * order (one sorted file, or td_tier_build_add_obs_files' k-way merge of several), equal
+ * neighbours merge on the fly, the source file is written directly, and the non-DNSSEC RRSET
+ * entries (type byte 00, the observation key itself) skip the sorter: they are written from
+ * the source file before the sorter's output. An observation below its predecessor ends the
+ * shortcut for that build (what was streamed goes into the sorter). One writer thread makes
+ * every LevelDB put while the calling thread sorts.
  *
  * Writers: every entry point below takes the writers' lock (td_fileset_lock), loads
  * FILESET, removes what a crashed writer left (td_fileset_cleanup), and ends with one
@@ -72,6 +79,9 @@ int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, 
                       char *err, size_t errlen);
 /* Every observation of an observation file (refuses discard files). */
 int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *err, size_t errlen);
+/* Every observation of n observation files, merged in key order (a k-way merge of up to 64
+ * files; more are read one after the other), so sorted inputs keep the build streaming. */
+int td_tier_build_add_obs_files(struct td_tier_build *b, char *const *paths, int n, char *err, size_t errlen);
 /* Every observation of the source file of generation ROOT/NAME. */
 int td_tier_build_add_source(struct td_tier_build *b, const char *root, const char *name, char *err,
                              size_t errlen);
