@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "config_keys.h"
-#include "keys.h"
+#include "apikeys.h"
 #include "server.h"
 #include <errno.h>
 #include <event2/event.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cof.h"
-#include "keys.h"
+#include "apikeys.h"
 
 static unsigned cof_flags(const struct td_qrequest *req)
 {

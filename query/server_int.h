@@ -9,7 +9,7 @@
 #include <sys/queue.h>
 #include <time.h>
 #include "json.h"
-#include "keys.h"
+#include "apikeys.h"
 #include "output.h"
 #include "request.h"
 #include "server.h"

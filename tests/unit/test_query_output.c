@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "dns_wire.h"
-#include "../../query/keys.h" /* query/keys.h: indexer/keys.h comes first on the include path */
+#include "apikeys.h"
 #include "output.h"
 #include "tt.h"
 

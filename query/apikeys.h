@@ -1,4 +1,4 @@
-/* keys.h: API keys and their quotas for tapdns-queryd (DESIGN.md 7, REFERENCE.md 1 "Quotas",
+/* apikeys.h: API keys and their quotas for tapdns-queryd (DESIGN.md 7, REFERENCE.md 1 "Quotas",
  * "rate_limit", "Headers").
  *
  * Keys file (text, written atomically by td_keys_save: temp file, fsync, td_rename_durable;
@@ -17,8 +17,8 @@
  *
  * Memory: bounded by the number of keys (TD_KEYS_MAX). Not thread-safe (tapdns-queryd is one
  * event loop). */
-#ifndef TD_QUERY_KEYS_H
-#define TD_QUERY_KEYS_H
+#ifndef TD_QUERY_APIKEYS_H
+#define TD_QUERY_APIKEYS_H
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
-/* test_keys: query/keys.h: keys file round trip and malformed lines, add/revoke/list, find,
+/* test_apikeys: query/apikeys.h: keys file round trip and malformed lines, add/revoke/list, find,
  * daily and burst quotas with times passed in, the rate_limit view, quota state across a
  * reload, save rate limiting, TD_KEYS_MAX. Files live in a fresh temp directory. */
-#include "../../query/keys.h" /* indexer/keys.h comes first on the -I path */
+#include "apikeys.h"
 #include "tt.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* keys.c: see keys.h. The table is one calloc of TD_KEYS_MAX entries made at load, so
+/* apikeys.c: see apikeys.h. The table is one calloc of TD_KEYS_MAX entries made at load, so
  * pointers from td_keys_find stay valid across td_keys_add (untouched pages cost nothing).
  * td_keys_find goes through an open-addressing index on the first bytes of the SHA-256 (a
  * linear scan of 4096 keys cost 110 us per request); the candidates are compared in full in
@@ -11,7 +11,7 @@
  *   NAME DAY USED_TODAY BURST_START BURST_USED        (one line per key)
  * Lines naming keys that are not in the keys file are ignored (the key was deleted); a
  * malformed line fails the load with "FILE:LINE: reason", as the keys file does. */
-#include "keys.h"
+#include "apikeys.h"
 #include "durable.h"
 #include "errf.h"
 

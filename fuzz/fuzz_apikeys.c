@@ -1,4 +1,4 @@
-/* fuzz_keys: the input is both a keys file and a quota state file (query/keys.h).
+/* fuzz_apikeys: the input is both a keys file and a quota state file (query/apikeys.h).
  *   - as a keys file (memfd, no state): a failed load writes a NUL-terminated error that
  *     starts with the path; a good one holds at most TD_KEYS_MAX keys with valid names, and
  *     every key takes charges and views without breaking the quota arithmetic (remaining
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../query/keys.h" /* indexer/keys.h comes first on the -I path */
+#include "apikeys.h"
 #include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
