@@ -165,8 +165,12 @@ void td_qout_rate_limit(struct td_json *j, const struct td_quota_view *v)
     rate_key(j, "remaining", v->remaining, "n/a");
     rate_key(j, "results_max", v->results_max, "n/a");
     rate_key(j, "offset_max", v->offset_max, "n/a");
-    rate_key(j, "burst_size", v->burst_size, "n/a");
-    rate_key(j, "burst_window", v->burst_window, "n/a");
+    /* burst keys only for a key with a burst cap: dnsdbq -I asserts on a non-integer burst
+     * (print_burstrate), and DNSDB leaves them out for keys without one */
+    if (v->burst_size != UINT64_MAX && v->burst_window != UINT64_MAX) {
+        rate_key(j, "burst_size", v->burst_size, "n/a");
+        rate_key(j, "burst_window", v->burst_window, "n/a");
+    }
     td_json_object_end(j);
     td_json_object_end(j);
     td_json_newline(j);

@@ -34,7 +34,8 @@ void td_qsummary_add(struct td_qsummary *s, const struct td_index_result *res);
 void td_qout_summary(struct td_json *j, const struct td_qrequest *req, const struct td_qsummary *s);
 
 /* rate_limit body: {"rate":{...}} + "\n" (V2: compact; V1: the same, compact). Values
- * UINT64_MAX print as "unlimited" (limit) or "n/a" (others); 0 reset prints "n/a". */
+ * UINT64_MAX print as "unlimited" (limit) or "n/a" (others); 0 reset prints "n/a".
+ * burst_size and burst_window appear only when the key has a burst cap (both set). */
 struct td_quota_view;
 void td_qout_rate_limit(struct td_json *j, const struct td_quota_view *v);
 

@@ -136,7 +136,7 @@ check "X-RateLimit-* for an unlimited key: unlimited / n/a / n/a" \
 if command -v dnsdbq >/dev/null; then
     dqrun() { # NAME ARGS...: stdout to gold dnsdbq_NAME.out
         local name=$1; shift
-        HOME=$tmp DNSDB_SERVER=$URL DNSDB_API_KEY=$dq dnsdbq "$@" >"$tmp/dq.out" 2>"$tmp/dq.err"
+        HOME=$tmp DNSDB_SERVER=$URL DNSDB_API_KEY=${DQKEY:-$dq} dnsdbq "$@" >"$tmp/dq.out" 2>"$tmp/dq.err"
         echo "exit: $?" >>"$tmp/dq.out"
         if [ "${UPDATE_GOLD:-0}" = 1 ]; then cp "$tmp/dq.out" "$GOLD/dnsdbq_$name.out"; return 0; fi
         cmp -s "$tmp/dq.out" "$GOLD/dnsdbq_$name.out" || { diff "$GOLD/dnsdbq_$name.out" "$tmp/dq.out" | head -5 | sed 's/^/#   /'; cat "$tmp/dq.err" | head -3 | sed 's/^/#   /'; return 1; }
@@ -156,7 +156,8 @@ if command -v dnsdbq >/dev/null; then
     dqrun v1_empty -u dnsdb1 -r nonexist.test -j || dqbad=$((dqbad + 1))
     dqrun summarize -V summarize -r '*.gamma.tdw' -j || dqbad=$((dqbad + 1))
     dqrun rate_limit -I -j || dqbad=$((dqbad + 1))
-    check "dnsdbq $(dnsdbq -v 2>&1 | awk '{print $3}'): 14 runs (-r -n -i -j -l -I, -V summarize, -u dnsdb1) match their golden output" '[ "$dqbad" = 0 ]'
+    DQKEY=$alice dqrun rate_limit_noburst -I || dqbad=$((dqbad + 1))   # a key without burst cap
+    check "dnsdbq $(dnsdbq -v 2>&1 | awk '{print $3}'): 15 runs (-r -n -i -j -l -I, -V summarize, -u dnsdb1) match their golden output" '[ "$dqbad" = 0 ]'
     check "dnsdbq's requests in the access log (swclient=dnsdbq, /lookup for dnsdb1)" \
         'grep -q " dq 200 .*/dnsdb/v2/lookup/rrset/name/%2A.gamma.tdw/A?swclient=dnsdbq&version=" "$tmp/access.log" && grep -q " dq 404 .* /lookup/rrset/name/nonexist.test?swclient=dnsdbq" "$tmp/access.log"'
 else
