@@ -37,6 +37,9 @@ struct td_tier_build {
     uint8_t *pend;                    /* streaming: the last observation, not yet written */
     size_t pend_len;
     struct td_obs_value pend_v;
+    uint8_t fwd[1 + 255];             /* the last NAME_FWD entry, not yet in the sorter */
+    size_t fwd_len;
+    struct td_obs_value fwd_v;
     uint64_t nobs, entries_in, distinct;
     uint32_t min_tf, max_tl;
     double t0;
@@ -134,12 +137,36 @@ void td_tier_build_abort(struct td_tier_build **bp)
     *bp = NULL;
 }
 
+/* The held NAME_FWD entry into the sorter (error in b->err). */
+static int fwd_flush(struct td_tier_build *b)
+{
+    size_t n = b->fwd_len;
+    if (!n)
+        return 0;
+    b->fwd_len = 0;
+    return td_dedupe_add(b->dd, b->fwd, n, &b->fwd_v, b->err, sizeof b->err) != 0 ? -1 : 0;
+}
+
+/* Index entries of one observation. NAME_FWD entries of consecutive observations of one owner
+ * (neighbours in obs key order) merge here before the sorter: one per owner, not per RRset. */
 static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
 {
     struct td_tier_build *b = ctx;
     b->entries_in++;
     if (b->streaming && key[0] == TD_IK_RRSET)
         return 0;             /* written from the stream source at finish */
+    if ((key[0] & 0x0f) == TD_IK_NAME_FWD && klen <= sizeof b->fwd) {
+        if (klen == b->fwd_len && memcmp(key, b->fwd, klen) == 0) {
+            td_obs_merge(&b->fwd_v, v);
+            return 0;
+        }
+        if (fwd_flush(b) != 0)
+            return -1;
+        memcpy(b->fwd, key, klen);
+        b->fwd_len = klen;
+        b->fwd_v = *v;
+        return 0;
+    }
     return td_dedupe_add(b->dd, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
@@ -614,6 +641,10 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     b->err[0] = 0;
     if (b->nobs == 0)
         b->min_tf = b->max_tl = 0;
+    if (fwd_flush(b) != 0) {
+        td_errf(err, errlen, "%s", b->err);
+        goto out;
+    }
     if (b->streaming && stream_close(b, err, errlen) != 0)
         goto out;
     double t1 = now_s();
