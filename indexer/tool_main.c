@@ -45,10 +45,26 @@
 
 static const char *prog = "tapdns-index";
 
+/* The config of this run. Option strings (--db from index.db, ...) point into it, so it lives
+ * until main returns; the commands' own td_config_free(&cfg) calls get NULL. */
+static struct td_config *run_cfg;
+
 static int parse(const char *synopsis, const struct td_option *opts, int argc, char **argv, int *first,
                  struct td_config **cfg)
 {
-    return td_cli_main_parse(prog, synopsis, opts, argc, argv, first, td_config_known_keys, cfg, stdout, stderr);
+    int r = td_cli_main_parse(prog, synopsis, opts, argc, argv, first, td_config_known_keys, &run_cfg, stdout,
+                              stderr);
+    *cfg = NULL;
+    return r;
+}
+
+static int command(int argc, char **argv);
+
+int main(int argc, char **argv)
+{
+    int rc = command(argc, argv);
+    td_config_free(&run_cfg);
+    return rc;
 }
 
 static double now_s(void)
@@ -681,7 +697,7 @@ static int query(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
-int main(int argc, char **argv)
+static int command(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "build"))
         return build(argc - 1, argv + 1);
