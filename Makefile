@@ -59,7 +59,7 @@ BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 # Parts with build rules of their own (BPF skeleton, DPDK, ship). Each fragment adds its programs to
 # PROGRAMS, anything else `all` must build to EXTRA_ALL, and defines its bench-* target.
 # Their test binaries go to $(BUILD)/tests/test_* so that tests/run.sh runs them.
-EXTRA_ALL :=
+EXTRA_ALL := $(BUILD)/bin/tapdns-jobs
 -include xdp/build.mk dpdk-capture/build.mk ship/build.mk
 
 .PHONY: all test check fuzz deps bench bench-capture bench-batch bench-index bench-query clean
@@ -87,6 +87,11 @@ $(BUILD)/bin/tapdns-batch: $(BATCH_OBJ) $(LIB_A)
 $(BUILD)/bin/tapdns-index: $(INDEX_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# shell programs, next to the others so that TAPDNS_BIN=$(BUILD)/bin finds every tool
+$(BUILD)/bin/tapdns-jobs: appliance/tapdns-jobs
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
 
 $(BUILD)/bin/tapdns-config: $(BUILD)/obj/appliance/tool_config.o $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -186,17 +191,12 @@ clean:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-# The main job on the embedded sample (README's first command).
-.PHONY: demo
-demo: $(PROGRAMS)
-	rm -rf $(BUILD)/demo && mkdir -p $(BUILD)/demo/spool $(BUILD)/demo/obs $(BUILD)/demo/state $(BUILD)/demo/index
-	$(BUILD)/bin/tapdns-spool import-pcap --sensor demo --out $(BUILD)/demo/spool tests/data/sample.pcap
-	$(BUILD)/bin/tapdns-spool stats $(BUILD)/demo/spool/*.tds.zst
-	$(BUILD)/bin/tapdns-batch --spool $(BUILD)/demo/spool --out $(BUILD)/demo/obs --state $(BUILD)/demo/state \
-	    --root-hints tests/world/root.hints
-	for f in $(BUILD)/demo/obs/*.obs.zst; do \
-	    $(BUILD)/bin/tapdns-index build -q --db $(BUILD)/demo/index --hour $$(basename $$f | cut -c1-10) $$f || exit 1; \
-	done
-	$(BUILD)/bin/tapdns-index info --db $(BUILD)/demo/index
-	@echo "== some observations ($(BUILD)/bin/tapdns-batch cat $(BUILD)/demo/obs/*.obs.zst):"
-	@$(BUILD)/bin/tapdns-batch cat $(BUILD)/demo/obs/*.obs.zst | grep -E '"rrname":"(www|mail|alias)[.]' | head -5
+# The main job on the embedded sample (README's first command): import, hourly job (batch,
+# index, export), tapdns-queryd left answering on 127.0.0.1:$(DEMO_PORT) with a demo key, example
+# queries. `make demo-stop` stops the query service.
+DEMO_PORT ?= 8080
+.PHONY: demo demo-stop
+demo: $(PROGRAMS) $(BUILD)/bin/tapdns-jobs
+	BUILD=$(BUILD) DEMO_PORT=$(DEMO_PORT) appliance/demo.sh
+demo-stop:
+	BUILD=$(BUILD) appliance/demo.sh stop
