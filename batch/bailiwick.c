@@ -634,8 +634,11 @@ static void learn_ns(struct td_bw *b, const uint8_t *zone, size_t zl, const uint
 }
 
 /* ADDR (host, a): the fact, then LIVE (z, a) for each zone z whose live NS set names host. */
+/* *no_ns: set when no live NS names host (then nothing was changed); a caller passing it set
+ * again (same host, same now, and no NS fact changed in between: the other records of one
+ * A/AAAA set) skips that search. */
 static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t fam,
-                       const uint8_t *addr, uint64_t expiry, uint64_t now)
+                       const uint8_t *addr, uint64_t expiry, uint64_t now, int *no_ns)
 {
     /* a known address is only refreshed (see learn_ns) */
     uint64_t kh = key_hash(K_ADDR, fam, addr, host, hl, NULL, 0);
@@ -648,6 +651,8 @@ static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t 
         }
         return;
     }
+    if (*no_ns)
+        return;
     struct zone_fact zf[BW_FANOUT_MAX];
     int n = 0;
     uint64_t hh = chain_hash(CH_HOST, host, hl);
@@ -663,8 +668,10 @@ static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t 
     }
     /* Only name servers' addresses are facts: an address of a host no live NS names is not
      * kept (it would only fill the pool; web hosts outnumber name servers by far). */
-    if (n == 0)
+    if (n == 0) {
+        *no_ns = 1;
         return;
+    }
     uint32_t i = upsert(b, K_ADDR, fam, addr, host, hl, NULL, 0, expiry, UP_REPLACE, now);
     if (i == NIL)
         return;
@@ -906,6 +913,7 @@ void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_
                 continue;
             uint64_t exp = now_s + (s->ttl < b->o.max_ttl ? s->ttl : b->o.max_ttl);
             lower_copy(name, s->owner, s->owner_len);
+            int no_ns = 0;
             for (uint16_t r = 0; r < s->count; r++) {
                 uint16_t len;
                 const uint8_t *rd = td_rrset_rdata(sets, s, r, &len);
@@ -919,7 +927,7 @@ void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_
                     if (len != (s->type == T_A ? 4 : 16))
                         continue;
                     memcpy(a, rd, len);
-                    learn_addr(b, name, s->owner_len, s->type == T_A ? 4 : 6, a, exp, now_s);
+                    learn_addr(b, name, s->owner_len, s->type == T_A ? 4 : 6, a, exp, now_s, &no_ns);
                 }
                 b->st.facts_learned++;
             }
