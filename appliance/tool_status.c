@@ -151,7 +151,9 @@ static int capture_read(const char *dir, struct capture_fig *f, int *files, time
         f->frames += sum(t, len, "tapdns_capture_frames_total");
         f->responses += sum(t, len, "tapdns_capture_dns_responses_total");
         f->records += sum(t, len, "tapdns_capture_records_*");
-        f->drops += sum(t, len, "tapdns_capture_drop_*") + sum(t, len, "tapdns_xdp_*drop*") +
+        /* damaged frames (capture core), frames lost before the core (AF_XDP sockets, DPDK port) */
+        f->drops += sum(t, len, "tapdns_capture_drop_*") + sum(t, len, "tapdns_xdp_no_socket_total") +
+                    sum(t, len, "tapdns_xdp_xsk_rx_dropped_total") + sum(t, len, "tapdns_xdp_xsk_rx_ring_full_total") +
                     sum(t, len, "tapdns_dpdk_imissed_total") + sum(t, len, "tapdns_dpdk_rx_nombuf_total");
         free(t);
     }

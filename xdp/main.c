@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "config.h"
 #include "config_keys.h"
+#include "metrics.h"
 #include "rxq.h"
 #include "xdp_prog.h"
 #include "tapdns_xdp.skel.h"
@@ -117,6 +118,50 @@ static void stats_line(FILE *out, int counters_fd, struct td_rxq *qs, unsigned n
     fflush(out);
 }
 
+/* The same counters as a Prometheus file (--metrics-dir, [capture] metrics_dir): the capture
+ * core's as tapdns_capture_<name>_total, the program's as tapdns_xdp_<name>_total, the sockets'
+ * as tapdns_xdp_xsk_<name>_total, summed over the queues. A registry per write (every stats
+ * interval): simple, and nothing stays allocated between writes. */
+static void metrics_file(const char *dir, const char *iface, int counters_fd, struct td_rxq *qs, unsigned nq)
+{
+    static int failed_once;
+    char err[300], name[96];
+    struct kstats k;
+    struct td_rxq_snapshot s;
+    read_kstats(counters_fd, qs, nq, &k);
+    sum_snapshots(qs, nq, &s);
+    struct td_metrics *m = td_metrics_new(err, sizeof err);
+    if (!m)
+        goto fail;
+    struct td_metrics_mirror mm = { .m = m, .prefix = "tapdns_capture_", .suffix = "_total" };
+    for (int c = 0; c < s.ncounters; c++)
+        td_metrics_mirror_counter(&mm, qs[0].names[c], qs[0].descs[c], s.counters[c]);
+    mm.prefix = "tapdns_xdp_";
+    for (int i = 0; i < TD_XDP_C__COUNT; i++)
+        td_metrics_mirror_counter(&mm, td_xdp_counter_name(i), td_xdp_counter_desc(i), k.xdp[i]);
+    mm.prefix = "tapdns_xdp_xsk_";
+    td_metrics_mirror_counter(&mm, "rx_dropped", "AF_XDP: frames the kernel dropped (XDP_STATISTICS)", k.xsk.rx_dropped);
+    td_metrics_mirror_counter(&mm, "rx_ring_full", "AF_XDP: frames dropped, RX ring full", k.xsk.rx_ring_full);
+    td_metrics_mirror_counter(&mm, "rx_fill_ring_empty", "AF_XDP: times the FILL ring was empty",
+                              k.xsk.rx_fill_ring_empty);
+    td_metrics_mirror_counter(&mm, "rx_invalid_descs", "AF_XDP: invalid RX descriptors", k.xsk.rx_invalid_descs);
+    mm.prefix = "tapdns_spool_";
+    td_metrics_mirror_counter(&mm, "records", "records written to spool files", s.spool.records);
+    td_metrics_mirror_counter(&mm, "files_closed", "spool files closed", s.spool.files_closed);
+    snprintf(name, sizeof name, "tapdns-xdp-%s", iface);
+    int bad = mm.failed || td_metrics_write_file(m, dir, name, err, sizeof err) != 0;
+    if (mm.failed)
+        snprintf(err, sizeof err, "%s", mm.err);
+    td_metrics_free(&m);
+    if (!bad)
+        return;
+fail:
+    if (!failed_once) { /* once: the stats line goes on either way */
+        failed_once = 1;
+        fprintf(stderr, "%s: metrics: %s\n", PROG, err);
+    }
+}
+
 static void print_counter(FILE *out, const char *name, const char *desc, uint64_t v)
 {
     fprintf(out, "%-26s %12llu  # %s\n", name, (unsigned long long)v, desc);
@@ -147,7 +192,7 @@ static void final_counters(FILE *out, int counters_fd, struct td_rxq *qs, unsign
 int main(int argc, char **argv)
 {
     const char *iface = NULL, *out_dir = NULL, *sensor = "xdp", *config_path = NULL, *ports = NULL;
-    const char *queues_arg = "all", *mode_arg = "native", *other_arg = "pass";
+    const char *queues_arg = "all", *mode_arg = "native", *other_arg = "pass", *metrics_dir = NULL;
     uint64_t writer_base = 0, frame_seconds = 10, frame_bytes = 1u << 20, level = 1;
     uint64_t match_timeout = 60ull * 1000000000ull, match_max = 131072;
     uint64_t ring_size = 2048, frame_size = 4096, stats_interval = 10ull * 1000000000ull;
@@ -166,6 +211,7 @@ int main(int argc, char **argv)
         { "frame-size", 0, TD_OPT_UINT, &frame_size, "N", "UMEM frame size, 2048 or 4096 (default 4096)", "xdp.frame_size", 0 },
         { "zero-copy", 0, TD_OPT_FLAG, &zero_copy, NULL, "ask for zero-copy AF_XDP (copy mode where the driver has none)", "xdp.zero_copy", 0 },
         { "stats-interval", 0, TD_OPT_DURATION, &stats_interval, "DURATION", "stats line every DURATION, 0 for none (default 10s)", "capture.stats_interval", 0 },
+        { "metrics-dir", 0, TD_OPT_STRING, &metrics_dir, "DIR", "rewrite DIR/tapdns-xdp-IF.prom (Prometheus text) every stats interval and at exit", "capture.metrics_dir", 0 },
         { "ports", 0, TD_OPT_STRING, &ports, "LIST", "DNS ports, comma-separated (default 53)", "sensor.ports", 0 },
         { "resolver", 'r', TD_OPT_LIST, &resolvers, "ADDR[/LEN]", "resolver upstream address; keep only traffic between resolvers and the outside (repeatable)", "sensor.resolvers", 0 },
         { "keep-recursive", 0, TD_OPT_FLAG, &keep_recursive, NULL, "keep RD=1 traffic too (default: only iterative RD=0)", "sensor.keep_recursive", 0 },
@@ -379,6 +425,8 @@ int main(int argc, char **argv)
         if (stats_interval && now_ns >= next_ns + stats_interval) {
             next = now;
             stats_line(stderr, counters_fd, qs, nq);
+            if (metrics_dir)
+                metrics_file(metrics_dir, iface, counters_fd, qs, nq);
         }
     }
 
@@ -390,6 +438,8 @@ stop_all:
         if (started == nq && nq > 0) {
             if (stats_interval)
                 stats_line(stderr, counters_fd, qs, nq);
+            if (metrics_dir)
+                metrics_file(metrics_dir, iface, counters_fd, qs, nq);
             if (!quiet)
                 final_counters(stdout, counters_fd, qs, nq);
         } else {
