@@ -1056,6 +1056,30 @@ int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, cha
         d->nslots = 0;
         d->n = 0;
     }
+    if (d->nruns == 0 && with_mem) {
+        /* only the table: its sorted entries go out directly (what merge() does with one
+         * source, without its copies and heap; its memory is charged so peak_mem is the same) */
+        const size_t acct = sizeof(struct src) + sizeof(size_t);
+        d_charge(d, acct);
+        struct item *a = sorted_entries(d);
+        int rc = 0;
+        for (size_t i = 0; i < d->n && rc == 0; i++) {
+            const struct ent *e = a[i].e;
+            struct td_obs_value v;
+            memset(&v, 0, sizeof v); /* padding too, as merge()'s zeroed sources give it */
+            v.count = e->count;
+            v.time_first = e->time_first;
+            v.time_last = e->time_last;
+            v.reason = e->reason;
+            v.rule = e->rule;
+            d->stats.emitted++;
+            rc = emit(ctx, ENT_KEY(e), e->klen, &v);
+        }
+        d->used -= acct;
+        close_runs(d);
+        reset_table(d);
+        return rc;
+    }
     /* passes over the run list, merging neighbours (so the order of first sight holds) */
     size_t at = 0;
     while (d->nruns > 1 && !all_runs_fit(d, with_mem ? SRC_ACCT : 0)) {
