@@ -320,6 +320,114 @@ static void sort_items(struct item *a, size_t n, int depth)
     }
 }
 
+/* Items by prefix only (integer compares; introsort, heapsort below the depth limit). */
+static void pre_sift(struct item *a, size_t start, size_t n)
+{
+    size_t r = start;
+    for (;;) {
+        size_t c = 2 * r + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && a[c].pre < a[c + 1].pre)
+            c++;
+        if (a[r].pre >= a[c].pre)
+            return;
+        item_swap(&a[r], &a[c]);
+        r = c;
+    }
+}
+
+static void sort_pre(struct item *a, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            for (size_t i = n / 2; i-- > 0;)
+                pre_sift(a, i, n);
+            for (size_t end = n; end > 1; end--) {
+                item_swap(&a[0], &a[end - 1]);
+                pre_sift(a, 0, end - 1);
+            }
+            return;
+        }
+        size_t m = n / 2;
+        if (a[m].pre < a[0].pre)
+            item_swap(&a[m], &a[0]);
+        if (a[n - 1].pre < a[0].pre)
+            item_swap(&a[n - 1], &a[0]);
+        if (a[n - 1].pre < a[m].pre)
+            item_swap(&a[n - 1], &a[m]);
+        uint64_t pivot = a[m].pre;
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i].pre < pivot)
+                i++;
+            while (a[j].pre > pivot)
+                j--;
+            if (i >= j)
+                break;
+            item_swap(&a[i], &a[j]);
+            i++;
+            j--;
+        }
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_pre(a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            sort_pre(a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct item t = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1].pre > t.pre) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = t;
+    }
+}
+
+static int depth_limit(size_t n)
+{
+    int depth = 2;
+    for (size_t x = n; x > 1; x >>= 1)
+        depth += 2;
+    return depth;
+}
+
+/* Sorts a[0..n) by key, every item's pre being the key octets [off, off + 8) (zero-padded) and
+ * all keys sharing their first off octets (so all are longer than off). By prefix first; each
+ * run of equal prefixes then again by the next 8 octets (one entry access per item and level,
+ * instead of one per comparison), or, when a key of the run ends within those 8 octets, by
+ * whole keys. */
+#define SORT_LEVELS_MAX 32 /* deeper ties (keys sharing 256 octets) go to sort_items */
+static void sort_level(struct item *a, size_t n, size_t off)
+{
+    sort_pre(a, n, depth_limit(n));
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && a[j].pre == a[i].pre)
+            j++;
+        if (j - i > 1) {
+            int short_key = 0;
+            for (size_t k = i; k < j; k++)
+                if (a[k].e->klen <= off + 8)
+                    short_key = 1;
+            if (short_key || off >= SORT_LEVELS_MAX * 8) {
+                sort_items(a + i, j - i, depth_limit(j - i));
+            } else {
+                for (size_t k = i; k < j; k++)
+                    a[k].pre = key_prefix(ENT_KEY(a[k].e) + off + 8, a[k].e->klen - off - 8);
+                sort_level(a + i, j - i, off + 8);
+            }
+        }
+        i = j;
+    }
+}
+
 /* Compacts the table's entries into items at the front of the slot memory and sorts them;
  * the table is unusable until reset_table(). Returns the array (d->n items). */
 static struct item *sorted_entries(struct td_dedupe *d)
@@ -333,10 +441,7 @@ static struct item *sorted_entries(struct td_dedupe *d)
             a[k++].e = e;
         }
     }
-    int depth = 2;
-    for (size_t x = k; x > 1; x >>= 1)
-        depth += 2;
-    sort_items(a, k, depth);
+    sort_level(a, k, 0);
     return a;
 }
 
