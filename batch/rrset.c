@@ -117,6 +117,18 @@ static int cmp_rec(const uint8_t *arena, const struct rec *a, const struct rec *
 static void sort_idx(const uint8_t *arena, const struct rec *rec, uint16_t *idx, uint16_t *tmp,
                      size_t n)
 {
+    if (n <= 16) { /* the usual message: stable insertion sort */
+        for (size_t i = 1; i < n; i++) {
+            uint16_t t = idx[i];
+            size_t j = i;
+            while (j > 0 && cmp_rec(arena, &rec[t], &rec[idx[j - 1]]) < 0) {
+                idx[j] = idx[j - 1];
+                j--;
+            }
+            idx[j] = t;
+        }
+        return;
+    }
     uint16_t *src = idx, *dst = tmp;
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
@@ -182,6 +194,8 @@ enum td_rrset_res td_rrsets_from_message(const uint8_t *msg, size_t len, struct 
     enum td_dns_res r;
     size_t n = 0, bottom = 0, top = TD_RRSET_ARENA;
     int prev_owner = -1;
+    int prev_ptr = -1; /* the previous kept record's owner as it is in the message, when it is
+                        * one compression pointer: the same pointer is the same owner */
 
     buf->nsets = 0;
     buf->nrdata = 0;
@@ -193,13 +207,21 @@ enum td_rrset_res td_rrsets_from_message(const uint8_t *msg, size_t len, struct 
         return fail(buf, TD_RRSET_MALFORMED, r, dns_err);
 
     int k;
+    size_t rec_off = it.off;
     while ((k = td_dns_iter_next(&it, &rr)) == 1) {
         /* owner: lowercased; shared with the previous kept record when equal */
-        td_dns_name_lower(rr.owner, rr.owner_len);
+        int ptr = (msg[rec_off] & 0xC0) == 0xC0 ? (msg[rec_off] << 8 | msg[rec_off + 1]) : -1;
+        rec_off = it.off;
         uint32_t owner_off;
-        int new_owner = !(prev_owner >= 0 && w.rec[prev_owner].owner_len == rr.owner_len &&
+        int new_owner;
+        if (ptr >= 0 && ptr == prev_ptr) {
+            new_owner = 0;
+        } else {
+            td_dns_name_lower(rr.owner, rr.owner_len);
+            new_owner = !(prev_owner >= 0 && w.rec[prev_owner].owner_len == rr.owner_len &&
                           memcmp(buf->arena + w.rec[prev_owner].owner_off, rr.owner,
                                  rr.owner_len) == 0);
+        }
         size_t room = top - bottom;
         if (new_owner && room >= rr.owner_len)
             room -= rr.owner_len;
@@ -236,6 +258,7 @@ enum td_rrset_res td_rrsets_from_message(const uint8_t *msg, size_t len, struct 
         e->rd.len = (uint16_t)olen;
         bottom += olen;
         prev_owner = (int)n;
+        prev_ptr = ptr;
         w.idx[n] = (uint16_t)n;
         n++;
     }
