@@ -15,22 +15,180 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Generation writer: one thread makes every td_gen_build_put of a build while the calling
+ * thread reads, sorts and merges. Entries come in chunks: the caller fills one chunk of
+ * encoded entries (u32 klen, u8 vlen, key, value) while the writer puts the other. Streaming
+ * builds start it at open: the 00 RRSET entries go out while the input is read; the sorter's
+ * entries follow at finish. Memory: two chunks of WCHUNK octets (an entry is at most
+ * 5 + TD_INDEX_KEY_MAX + TD_INDEX_VALUE_MAX, below WCHUNK). Without a thread
+ * (pthread_create failed) the caller does the puts itself. */
+#define WCHUNK ((size_t)4 << 20)
+
+struct gen_writer {
+    struct td_gen_build *gen;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int sync_ok;                      /* mu and cv initialised */
+    int started, joined, done, rc;
+    uint8_t *chunk[2];
+    size_t fill[2];                   /* octets in chunk i */
+    int full[2];                      /* chunk i handed to the writer, not yet written */
+    int cur;                          /* chunk the caller fills */
+    char err[512];
+};
+
+static int put_chunk(struct gen_writer *w, const uint8_t *p, size_t n)
+{
+    size_t o = 0;
+    while (o < n) {
+        uint32_t kl;
+        memcpy(&kl, p + o, 4);
+        uint8_t vl = p[o + 4];
+        if (td_gen_build_put(w->gen, p + o + 5, kl, p + o + 5 + kl, vl, w->err, sizeof w->err) != 0)
+            return -1;
+        o += 5 + (size_t)kl + vl;
+    }
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    struct gen_writer *w = arg;
+    int rc = 0;
+    pthread_mutex_lock(&w->mu);
+    for (int i = 0;;) {
+        while (!w->full[i] && !w->done)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->full[i])
+            break;            /* done, nothing left */
+        pthread_mutex_unlock(&w->mu);
+        if (rc == 0)
+            rc = put_chunk(w, w->chunk[i], w->fill[i]);
+        pthread_mutex_lock(&w->mu);
+        w->rc = rc;
+        w->full[i] = 0;
+        w->fill[i] = 0;
+        pthread_cond_broadcast(&w->cv);
+        i ^= 1;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Hands the current chunk over (waits while the writer still holds the other one). */
+static int writer_submit(struct gen_writer *w)
+{
+    int i = w->cur;
+    if (!w->fill[i])
+        return w->rc;
+    if (!w->started) {        /* no thread: write here */
+        if (w->rc == 0)
+            w->rc = put_chunk(w, w->chunk[i], w->fill[i]);
+        w->fill[i] = 0;
+        return w->rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->full[i] = 1;
+    pthread_cond_broadcast(&w->cv);
+    while (w->full[i ^ 1])
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = w->rc;
+    pthread_mutex_unlock(&w->mu);
+    w->cur = i ^ 1;
+    return rc;
+}
+
+static int writer_start(struct gen_writer *w, struct td_gen_build *gen, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->gen = gen;
+    w->chunk[0] = malloc(WCHUNK);
+    w->chunk[1] = malloc(WCHUNK);
+    if (!w->chunk[0] || !w->chunk[1]) {
+        td_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->sync_ok = 1;
+    if (pthread_create(&w->th, NULL, writer_main, w) == 0)
+        w->started = 1;
+    return 0;
+}
+
+/* One entry (a data key and its value) to the generation, in key order. 0, or -1 with err. */
+static int writer_put(struct gen_writer *w, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                      char *err, size_t errlen)
+{
+    if (klen > TD_INDEX_KEY_MAX) {
+        td_errf(err, errlen, "index key of %zu octets", klen);
+        return -1;
+    }
+    if (WCHUNK - w->fill[w->cur] < 5 + klen + TD_INDEX_VALUE_MAX && writer_submit(w) != 0) {
+        td_errf(err, errlen, "%s", w->err);
+        return -1;
+    }
+    uint8_t *p = w->chunk[w->cur] + w->fill[w->cur];
+    uint32_t kl = (uint32_t)klen;
+    memcpy(p, &kl, 4);
+    memcpy(p + 5, key, klen);
+    size_t vl = td_index_value_encode(v, p + 5 + klen);
+    p[4] = (uint8_t)vl;
+    w->fill[w->cur] += 5 + klen + vl;
+    return 0;
+}
+
+/* Submits what is left, waits for the writer; its result (0 or -1 with w->err). */
+static int writer_finish(struct gen_writer *w)
+{
+    int rc = 0;
+    if (w->chunk[0] && w->chunk[1])
+        rc = writer_submit(w);
+    if (w->started && !w->joined) {
+        pthread_mutex_lock(&w->mu);
+        w->done = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->th, NULL);
+        w->joined = 1;
+        rc = w->rc;
+    } else if (rc == 0) {
+        rc = w->rc;
+    }
+    return rc;
+}
+
+/* Stops the thread (if any) and frees the chunks; the generation is the caller's. */
+static void writer_free(struct gen_writer *w)
+{
+    if (w->started && !w->joined)
+        writer_finish(w);
+    if (w->sync_ok) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+    }
+    free(w->chunk[0]);
+    free(w->chunk[1]);
+    memset(w, 0, sizeof *w);
+}
+
 /* Streaming. While the observations arrive in non-decreasing obs key order (one sorted file,
  * or the k-way merge of several: td_tier_build_add_obs_files), their non-DNSSEC RRSET entries
  * (type byte 00: the observation key itself, so already in order) and their source entries
  * skip the sorter: equal neighbours merge into `pend`, each distinct observation goes
- * straight to a source file in the spill directory (sstream), and at finish that file is read
- * back to write the 00 entries, which sort before every other data entry, to the generation
- * (in a second thread while the sorter sorts the rest), before the sorter's output. The first
- * observation below its predecessor ends streaming for this build: the source file so far is
- * read back into the sorter as RRSET and TD_TIER_SRC_MARK entries, and everything after goes
- * to the sorter too. Either way the generation and source are the same. */
+ * straight to a source file in the spill directory (sstream) and its 00 entry, which sorts
+ * before every other data entry, straight to the generation writer. The first observation
+ * below its predecessor ends streaming for this build: the generation so far is dropped, the
+ * source file so far is read back into the sorter as RRSET and TD_TIER_SRC_MARK entries, and
+ * everything after goes to the sorter too. Either way the generation and source are the same. */
 struct td_tier_build {
     char root[PATH_MAX], name[TD_FILESET_NAME_MAX];
     char gtmp[PATH_MAX], gfin[PATH_MAX], spill[PATH_MAX], src[PATH_MAX], sstream[PATH_MAX];
     struct td_tier_opts opts;
     struct td_dedupe *dd;
     struct td_gen_build *gen;
+    struct gen_writer w;              /* started with gen */
     struct td_obs_writer *sw;
     uint8_t *mark;                    /* TD_TIER_SRC_MARK | obs key */
     int streaming;                    /* 1 while the input has been in order */
@@ -111,6 +269,9 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
     b->dd = td_dedupe_init(&dopts, err, errlen);
     if (!b->dd)
         goto fail;
+    /* streaming from the start: the generation takes RRSET entries while the input is read */
+    if (!(b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen)) || writer_start(&b->w, b->gen, err, errlen) != 0)
+        goto fail;
     b->min_tf = UINT32_MAX;
     b->t0 = now_s();
     return b;
@@ -126,6 +287,7 @@ void td_tier_build_abort(struct td_tier_build **bp)
         return;
     if (b->sw)
         td_obs_writer_abort(&b->sw);
+    writer_free(&b->w);
     if (b->gen)
         td_gen_build_abort(&b->gen);
     td_dedupe_destroy(&b->dd);
@@ -200,6 +362,13 @@ static int pend_flush(struct td_tier_build *b, char *err, size_t errlen)
     if (td_obs_write(b->sw, b->pend, b->pend_len, &b->pend_v, err, errlen) != 0)
         return -1;
     b->distinct++;
+    int t = obs_key_rrtype(b->pend, b->pend_len);
+    if (t >= 0 && !td_index_rrtype_is_dnssec((uint16_t)t)) {
+        b->mark[0] = TD_IK_RRSET;
+        memcpy(b->mark + 1, b->pend, b->pend_len);
+        if (writer_put(&b->w, b->mark, b->pend_len + 1, &b->pend_v, err, errlen) != 0)
+            return -1;
+    }
     b->pend_len = 0;
     return 0;
 }
@@ -237,6 +406,9 @@ static int stream_fallback(struct td_tier_build *b, char *err, size_t errlen)
         return -1;
     b->streaming = 0;
     b->distinct = 0;
+    /* the RRSET entries it took go into the sorter instead: a new generation at finish */
+    writer_free(&b->w);
+    td_gen_build_abort(&b->gen);
     struct td_obs_reader *r = td_obs_reader_open(b->sstream, err, errlen);
     if (!r)
         return -1;
@@ -431,213 +603,23 @@ int td_tier_build_add_source(struct td_tier_build *b, const char *root, const ch
     return td_tier_build_add_obs_file(b, p, err, errlen);
 }
 
-/* Generation writer: one thread makes every td_gen_build_put of a build, while the calling
- * thread sorts and merges (td_dedupe_finish). It first writes the 00 RRSET entries from the
- * stream source file (streaming builds; they sort before every other data entry), then the
- * sorter's data entries, which come in chunks: the caller fills one chunk of encoded
- * entries (u32 klen, u8 vlen, key, value) while the writer puts the other. Memory: two
- * chunks of WCHUNK octets (an entry is at most 5 + TD_INDEX_KEY_MAX + TD_INDEX_VALUE_MAX,
- * below WCHUNK). Without a thread (pthread_create failed) the caller does the same work. */
-#define WCHUNK ((size_t)4 << 20)
-
-struct gen_writer {
-    struct td_tier_build *b;
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int started, joined, done, rc, stream;
-    uint8_t *chunk[2];
-    size_t fill[2];                   /* octets in chunk i */
-    int full[2];                      /* chunk i handed to the writer, not yet written */
-    int cur;                          /* chunk the caller fills */
-    char err[512];
-};
-
-static int put_rrsets(struct gen_writer *w)
-{
-    struct td_tier_build *b = w->b;
-    struct td_obs_reader *r = td_obs_reader_open(b->sstream, w->err, sizeof w->err);
-    if (!r)
-        return -1;
-    const uint8_t *key;
-    size_t klen;
-    struct td_obs_value v;
-    int got;
-    while ((got = td_obs_read(r, &key, &klen, &v, w->err, sizeof w->err)) == 1) {
-        int t = obs_key_rrtype(key, klen);
-        if (t < 0 || td_index_rrtype_is_dnssec((uint16_t)t))
-            continue;
-        uint8_t val[TD_INDEX_VALUE_MAX];
-        size_t vl = td_index_value_encode(&v, val);
-        b->mark[0] = TD_IK_RRSET;
-        memcpy(b->mark + 1, key, klen);
-        if (td_gen_build_put(b->gen, b->mark, klen + 1, val, vl, w->err, sizeof w->err) != 0) {
-            got = -1;
-            break;
-        }
-    }
-    td_obs_reader_close(&r);
-    return got < 0 ? -1 : 0;
-}
-
-static int put_chunk(struct gen_writer *w, const uint8_t *p, size_t n)
-{
-    size_t o = 0;
-    while (o < n) {
-        uint32_t kl;
-        memcpy(&kl, p + o, 4);
-        uint8_t vl = p[o + 4];
-        if (td_gen_build_put(w->b->gen, p + o + 5, kl, p + o + 5 + kl, vl, w->err, sizeof w->err) != 0)
-            return -1;
-        o += 5 + (size_t)kl + vl;
-    }
-    return 0;
-}
-
-static void *writer_main(void *arg)
-{
-    struct gen_writer *w = arg;
-    int rc = w->stream ? put_rrsets(w) : 0;
-    pthread_mutex_lock(&w->mu);
-    w->rc = rc;
-    for (int i = 0;;) {
-        while (!w->full[i] && !w->done)
-            pthread_cond_wait(&w->cv, &w->mu);
-        if (!w->full[i])
-            break;            /* done, nothing left */
-        pthread_mutex_unlock(&w->mu);
-        if (rc == 0)
-            rc = put_chunk(w, w->chunk[i], w->fill[i]);
-        pthread_mutex_lock(&w->mu);
-        w->rc = rc;
-        w->full[i] = 0;
-        w->fill[i] = 0;
-        pthread_cond_broadcast(&w->cv);
-        i ^= 1;
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
-/* Hands the current chunk over (waits while the writer still holds the other one). */
-static int writer_submit(struct gen_writer *w)
-{
-    int i = w->cur;
-    if (!w->fill[i])
-        return w->rc;
-    if (!w->started) {        /* no thread: write here */
-        if (w->rc == 0)
-            w->rc = put_chunk(w, w->chunk[i], w->fill[i]);
-        w->fill[i] = 0;
-        return w->rc;
-    }
-    pthread_mutex_lock(&w->mu);
-    w->full[i] = 1;
-    pthread_cond_broadcast(&w->cv);
-    while (w->full[i ^ 1])
-        pthread_cond_wait(&w->cv, &w->mu);
-    int rc = w->rc;
-    pthread_mutex_unlock(&w->mu);
-    w->cur = i ^ 1;
-    return rc;
-}
-
-static int writer_start(struct gen_writer *w, struct td_tier_build *b, char *err, size_t errlen)
-{
-    memset(w, 0, sizeof *w);
-    w->b = b;
-    w->stream = b->streaming;
-    w->chunk[0] = malloc(WCHUNK);
-    w->chunk[1] = malloc(WCHUNK);
-    if (!w->chunk[0] || !w->chunk[1]) {
-        td_errf(err, errlen, "out of memory");
-        return -1;
-    }
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->th, NULL, writer_main, w) == 0) {
-        w->started = 1;
-    } else if (w->stream) {
-        w->rc = put_rrsets(w);
-    }
-    return 0;
-}
-
-/* Submits what is left, waits for the writer; its result (0 or -1 with w->err). */
-static int writer_finish(struct gen_writer *w)
-{
-    int rc = 0;
-    if (w->chunk[0] && w->chunk[1])
-        rc = writer_submit(w);
-    if (w->started && !w->joined) {
-        pthread_mutex_lock(&w->mu);
-        w->done = 1;
-        pthread_cond_broadcast(&w->cv);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->th, NULL);
-        w->joined = 1;
-        rc = w->rc;
-    } else if (rc == 0) {
-        rc = w->rc;
-    }
-    return rc;
-}
-
-static void writer_free(struct gen_writer *w)
-{
-    if (w->started && !w->joined)
-        writer_finish(w);
-    if (w->chunk[0] && w->chunk[1]) {
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
-    }
-    free(w->chunk[0]);
-    free(w->chunk[1]);
-    w->chunk[0] = w->chunk[1] = NULL;
-}
-
-struct put_ctx {
-    struct td_tier_build *b;
-    struct gen_writer *w;
-};
-
 static int put_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
 {
-    struct put_ctx *pc = ctx;
-    struct td_tier_build *b = pc->b;
-    struct gen_writer *w = pc->w;
+    struct td_tier_build *b = ctx;
     if (key[0] == TD_TIER_SRC_MARK) {
         if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, b->err, sizeof b->err)))
             return -1;
         b->distinct++;
         return td_obs_write(b->sw, key + 1, klen - 1, v, b->err, sizeof b->err) != 0 ? -1 : 0;
     }
-    if (klen > TD_INDEX_KEY_MAX) {
-        snprintf(b->err, sizeof b->err, "index key of %zu octets", klen);
-        return -1;
-    }
-    if (WCHUNK - w->fill[w->cur] < 5 + klen + TD_INDEX_VALUE_MAX && writer_submit(w) != 0) {
-        snprintf(b->err, sizeof b->err, "%s", w->err);
-        return -1;
-    }
-    uint8_t *p = w->chunk[w->cur] + w->fill[w->cur];
-    uint32_t kl = (uint32_t)klen;
-    memcpy(p, &kl, 4);
-    memcpy(p + 5, key, klen);
-    size_t vl = td_index_value_encode(v, p + 5 + klen);
-    p[4] = (uint8_t)vl;
-    w->fill[w->cur] += 5 + klen + vl;
-    return 0;
+    return writer_put(&b->w, key, klen, v, b->err, sizeof b->err);
 }
 
 int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, struct td_tier_report *rep,
                          char *err, size_t errlen)
 {
     struct td_tier_build *b = *bp;
-    struct gen_writer w;
-    struct put_ctx pc = { b, &w };
     int rc = -1;
-    memset(&w, 0, sizeof w);
     b->err[0] = 0;
     if (b->nobs == 0)
         b->min_tf = b->max_tl = 0;
@@ -649,18 +631,19 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
         goto out;
     double t1 = now_s();
     step(&b->opts, "sorted");
-    b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen);
-    if (!b->gen || writer_start(&w, b, err, errlen) != 0)
+    if (!b->gen && (!(b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen)) ||
+                    writer_start(&b->w, b->gen, err, errlen) != 0))
         goto out;
-    if (td_dedupe_finish(b->dd, put_entry, &pc, err, errlen) != 0) {
+    if (td_dedupe_finish(b->dd, put_entry, b, err, errlen) != 0) {
         if (b->err[0])
             td_errf(err, errlen, "%s", b->err);
         goto out;
     }
-    if (writer_finish(&w) != 0) {
-        td_errf(err, errlen, "%s", w.err);
+    if (writer_finish(&b->w) != 0) {
+        td_errf(err, errlen, "%s", b->w.err);
         goto out;
     }
+    writer_free(&b->w);
     if (b->streaming) {
         if (rename(b->sstream, b->src) != 0) {
             td_errf(err, errlen, "rename %s -> %s: %s", b->sstream, b->src, strerror(errno));
@@ -698,7 +681,6 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     }
     rc = 0;
 out:
-    writer_free(&w);
     td_tier_build_abort(bp);
     return rc;
 }

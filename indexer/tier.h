@@ -19,8 +19,8 @@
  * neighbours merge on the fly, the source file is written directly, and the non-DNSSEC RRSET
  * entries (type byte 00, the observation key itself) skip the sorter: they are written from
  * the source file before the sorter's output. An observation below its predecessor ends the
- * shortcut for that build (what was streamed goes into the sorter). One writer thread makes
- * every LevelDB put while the calling thread sorts.
+ * shortcut for that build (what was streamed goes into the sorter, the generation started
+ * over). One writer thread makes every LevelDB put while the calling thread reads and sorts.
  *
  * Writers: every entry point below takes the writers' lock (td_fileset_lock), loads
  * FILESET, removes what a crashed writer left (td_fileset_cleanup), and ends with one
@@ -40,7 +40,8 @@
 #define TD_TIER_MAX_INPUTS 4096u     /* input generations of one merge */
 
 /* Step names, in the order a build meets them:
- *   sorted    every input was read and sorted; nothing written yet
+ *   sorted    every input was read and sorted; the generation in ROOT/tmp/NAME may hold part of
+ *             its entries (a streaming build writes RRSET entries while it reads)
  *   written   generation entries and source file written in ROOT/tmp/NAME, not finished
  *   renamed   generation finished and renamed to ROOT/NAME; FILESET not yet replaced
  *   stored    FILESET replaced; retired generations not yet deleted
