@@ -83,6 +83,8 @@ struct td_dedupe {
     size_t nslots, n;
     struct chunk *chunks;
     size_t chunk_size;
+    struct chunk *spare;          /* emptied chunks of chunk_size kept for reuse (not in used) */
+    size_t spare_bytes;
     struct run *runs;
     size_t nruns, runs_cap;
     int finished;
@@ -91,8 +93,22 @@ struct td_dedupe {
 
 /* ---------- memory accounting ---------- */
 
+/* Spare chunks are memory held but not in use: decisions (grow, spill) look at `used` only,
+ * as without spares, and spares are freed whenever used + spares + a new allocation would
+ * pass the cap, so the memory held stays under it too. */
+static void spare_trim(struct td_dedupe *d, size_t need)
+{
+    while (d->spare && d->used + d->spare_bytes + need > d->cap) {
+        struct chunk *c = d->spare;
+        d->spare = c->next;
+        d->spare_bytes -= c->size;
+        free(c);
+    }
+}
+
 static void *d_alloc(struct td_dedupe *d, size_t n)
 {
+    spare_trim(d, n);
     void *p = malloc(n);
     if (p) {
         d->used += n;
@@ -112,6 +128,7 @@ static void d_free(struct td_dedupe *d, void *p, size_t n)
 
 static void d_charge(struct td_dedupe *d, size_t n)
 {
+    spare_trim(d, n);
     d->used += n;
     if (d->used > d->stats.peak_mem)
         d->stats.peak_mem = d->used;
@@ -172,13 +189,31 @@ struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, s
     return d;
 }
 
+/* Empties the chunk list: chunks of chunk_size become spares, others are freed. */
 static void free_chunks(struct td_dedupe *d)
 {
     while (d->chunks) {
         struct chunk *c = d->chunks;
         d->chunks = c->next;
-        d_free(d, c, c->size);
+        if (c->size == d->chunk_size) {
+            d->used -= c->size;
+            c->next = d->spare;
+            d->spare = c;
+            d->spare_bytes += c->size;
+        } else {
+            d_free(d, c, c->size);
+        }
     }
+}
+
+static void free_spares(struct td_dedupe *d)
+{
+    while (d->spare) {
+        struct chunk *c = d->spare;
+        d->spare = c->next;
+        free(c);
+    }
+    d->spare_bytes = 0;
 }
 
 static void close_runs(struct td_dedupe *d)
@@ -197,10 +232,36 @@ void td_dedupe_destroy(struct td_dedupe **dp)
         return;
     struct td_dedupe *d = *dp;
     free_chunks(d);
+    free_spares(d);
     close_runs(d);
     free(d->slots);
     free(d);
     *dp = NULL;
+}
+
+int td_dedupe_reset(struct td_dedupe *d, char *err, size_t errlen)
+{
+    if (!d) {
+        td_errf(err, errlen, "dedupe: null argument");
+        return -1;
+    }
+    free_chunks(d);
+    close_runs(d);
+    d_free(d, d->slots, d->nslots * sizeof *d->slots);
+    d->nslots = 1024;
+    d->n = 0;
+    d->finished = 0;
+    memset(&d->stats, 0, sizeof d->stats);
+    d->stats.peak_mem = d->used;
+    d->slots = d_alloc(d, d->nslots * sizeof *d->slots);
+    if (!d->slots) {
+        d->nslots = 0;
+        d->finished = 1; /* unusable: adds are refused */
+        td_errf(err, errlen, "dedupe: out of memory");
+        return -1;
+    }
+    memset(d->slots, 0, d->nslots * sizeof *d->slots);
+    return 0;
 }
 
 const struct td_dedupe_stats *td_dedupe_stats(const struct td_dedupe *d)
@@ -533,6 +594,7 @@ static int rw_open(struct td_dedupe *d, struct run_writer *w, char *err, size_t 
     memset(w, 0, sizeof *w);
     w->run.fd = -1;
     w->buf = d_alloc(d, IO_BUF);
+    spare_trim(d, XXH_ACCT);
     w->xxh = XXH3_createState();
     if (w->xxh)
         d_charge(d, XXH_ACCT);
@@ -719,6 +781,7 @@ static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r,
     s->fd = fd;
     s->cap = run_buf_size(r);
     s->buf = d_alloc(d, s->cap);
+    spare_trim(d, XXH_ACCT);
     s->xxh = XXH3_createState();
     if (s->xxh)
         d_charge(d, XXH_ACCT);
@@ -1106,7 +1169,16 @@ int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, u
             mask = d->nslots - 1;
             i = h & mask;
         }
-        c = d_alloc(d, cs);
+        if (cs == d->chunk_size && d->spare) { /* memory already held (and touched) */
+            c = d->spare;
+            d->spare = c->next;
+            d->spare_bytes -= cs;
+            d->used += cs;
+            if (d->used > d->stats.peak_mem)
+                d->stats.peak_mem = d->used;
+        } else {
+            c = d_alloc(d, cs);
+        }
         if (!c) {
             td_errf(err, errlen, "dedupe: out of memory");
             return -1;

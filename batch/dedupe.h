@@ -38,6 +38,11 @@ void td_dedupe_prefetch_entry(const struct td_dedupe *d, uint64_t h);
 /* Emits everything in key order; an emit returning non-zero stops with that value. */
 int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, char *err, size_t errlen);
 const struct td_dedupe_stats *td_dedupe_stats(const struct td_dedupe *d);
+/* Drops every entry and run (finished or not) and makes d as td_dedupe_init made it (same
+ * options, stats zeroed), keeping emptied chunk memory for reuse (no fresh pages to fault in
+ * for the next batch; that memory is freed whenever the cap needs it). 0, or -1 with err
+ * (then d refuses adds; destroy it). */
+int td_dedupe_reset(struct td_dedupe *d, char *err, size_t errlen);
 void td_dedupe_destroy(struct td_dedupe **dp);
 
 #endif

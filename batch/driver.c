@@ -284,7 +284,6 @@ static int write_output(struct run *r, struct td_dedupe **dp, const char *path, 
         return -1;
     }
     r->st->spill_runs += td_dedupe_stats(*dp)->runs_spilled;
-    td_dedupe_destroy(dp);
     return td_obs_writer_close(&w, r->err, r->errlen);
 }
 
@@ -319,8 +318,15 @@ static int run_group(struct run *r, const struct spool_name *files, size_t n, co
     struct td_dedupe_opts dopts = { .mem_cap = o->mem_cap ? o->mem_cap / 2 : 128u << 20, .spill_dir = r->spill };
     if (dopts.mem_cap < (1u << 20))
         dopts.mem_cap = 1u << 20;
-    r->obs = td_dedupe_init(&dopts, r->err, r->errlen);
-    r->dis = r->obs ? td_dedupe_init(&dopts, r->err, r->errlen) : NULL;
+    /* the dedupes of the previous group are reused (their memory is already faulted in) */
+    if (r->obs && td_dedupe_reset(r->obs, r->err, r->errlen) != 0)
+        td_dedupe_destroy(&r->obs);
+    else if (!r->obs)
+        r->obs = td_dedupe_init(&dopts, r->err, r->errlen);
+    if (r->dis && td_dedupe_reset(r->dis, r->err, r->errlen) != 0)
+        td_dedupe_destroy(&r->dis);
+    else if (!r->dis && r->obs)
+        r->dis = td_dedupe_init(&dopts, r->err, r->errlen);
     r->q[0]->n = r->q[1]->n = 0; /* (after a failed group nothing is left queued) */
     r->q[0]->klen = r->q[1]->klen = 0;
     struct td_spool_reader **rd = calloc(n, sizeof *rd);
@@ -426,8 +432,10 @@ out:
     free(rd);
     free(head);
     free(live);
-    td_dedupe_destroy(&r->obs);
-    td_dedupe_destroy(&r->dis);
+    if (rc != 0) {
+        td_dedupe_destroy(&r->obs);
+        td_dedupe_destroy(&r->dis);
+    }
     return rc;
 }
 
@@ -523,6 +531,8 @@ int td_batch_run(const struct td_batch_opts *o, struct td_batch_stats *st, char 
     free(todo);
 out:
     free(files);
+    td_dedupe_destroy(&r.obs);
+    td_dedupe_destroy(&r.dis);
     td_batch_state_free(&r.state);
     td_bw_destroy(&r.bw);
     td_filter_destroy(&r.filter);
