@@ -2,7 +2,8 @@
 # The appliance as installed: `make install PREFIX=...` into a temporary prefix, then
 # - every systemd unit and timer passes `systemd-analyze verify` with the installed paths;
 # - the installed default config and the examples pass `tapdns-config check`;
-# - the processing pipeline runs from the installed programs exactly as the units run it
+# - `make install DESTDIR=... PREFIX=/usr` stages the same, and the processing pipeline runs
+#   from the staged programs exactly as the units run it
 #   (tapdns-jobs hourly with a config file), on spool files of tests/data/sample.pcap split
 #   over two sensors: the index answers what `make demo`'s direct commands answer;
 # - a rerun of the hourly job changes nothing (exactly once); a late file rebuilds its hour;
@@ -53,8 +54,20 @@ else
     nok "systemd-analyze verify" "$work/verify.log"
 fi
 
+# the packager's form: DESTDIR staging with PREFIX=/usr; the pipeline below runs from there
+dest=$work/dest
+if make -s install BUILD="$BUILD" PREFIX=/usr DESTDIR="$dest" >"$work/install2.log" 2>&1 &&
+    [ -x "$dest/usr/bin/tapdns-batch" ] && [ -s "$dest/etc/tapdns/tapdns.conf" ] &&
+    [ -s "$dest/usr/lib/systemd/system/tapdns-hourly.timer" ] &&
+    grep -q '^ExecStart=/usr/bin/tapdns-jobs hourly' "$dest/usr/lib/systemd/system/tapdns-hourly.service"; then
+    ok "make install DESTDIR=$dest PREFIX=/usr: staged with /usr paths in the units, config in /etc"
+else
+    nok "make install DESTDIR" "$work/install2.log"
+fi
+bin=$dest/usr/bin
+
 conf_ok=1
-for c in "$prefix/etc/tapdns/tapdns.conf" "$prefix"/share/doc/tapdns/examples/*.conf; do
+for c in "$prefix/etc/tapdns/tapdns.conf" "$dest/etc/tapdns/tapdns.conf" "$prefix"/share/doc/tapdns/examples/*.conf; do
     "$bin/tapdns-config" -c "$c" check >>"$work/check.log" 2>&1 || conf_ok=0
 done
 [ $conf_ok = 1 ] && ok "default config and examples pass tapdns-config check" || nok "config check" "$work/check.log"
