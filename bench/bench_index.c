@@ -515,7 +515,14 @@ int main(int argc, char **argv)
         goto out;
     }
     snprintf(path, sizeof path, "%s/%s", root, genname);
-    uint64_t gbytes = du_bytes(path);
+    uint64_t gbytes = du_bytes(path), sbytes = 0;
+    {
+        char sp[8700];
+        struct stat sst;
+        snprintf(sp, sizeof sp, "%s/SOURCE.obs", path);
+        if (stat(sp, &sst) == 0)
+            sbytes = (uint64_t)sst.st_size;
+    }
 
     /* average sizes of the generation's entries, for the baseline */
     size_t avg_k = 40, avg_v = 8;
@@ -561,6 +568,8 @@ int main(int argc, char **argv)
     printf("%-44s %14.0f %10s\n", "observations/s", tool_obs / t_build, ">= 1000000");
     printf("%-44s %14.0f\n", "index entries/s", entries / t_build);
     printf("%-44s %14.1f %10s\n", "bytes on disk per RRset", (double)gbytes / (double)tool_obs, "<= 100");
+    printf("%-44s %14.1f\n", "  of it LevelDB tables (the index)", (double)(gbytes - sbytes) / (double)tool_obs);
+    printf("%-44s %14.1f\n", "  of it SOURCE.obs (merges, exports)", (double)sbytes / (double)tool_obs);
     printf("%-44s %14.1f\n", "generation size (MB)", gbytes / 1e6);
     printf("tool: %stool: %s", tool_secs, tool_spill);
     printf("%-44s %14s\n", "baseline: LevelDB sorted fill, same options", "");
