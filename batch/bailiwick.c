@@ -10,6 +10,14 @@
  * hints) have expiry UINT64_MAX: they never expire, are never evicted, never replaced and
  * never saved.
  *
+ * NAME FILTER. A bit array (16 bits per hash bucket) with one bit set for each name that is
+ * the zone of an NS or LIVE entry (chain hash CH_ZONE) or the host of an NS or ADDR entry
+ * (chain hash CH_HOST), set when the entry is made; bits are only cleared by a rebuild from the
+ * entries held (when the buckets double, or after 2 names per bucket were added). A clear bit
+ * proves there is no such entry: live_server() then answers 0 and learn_addr() returns at
+ * once, with no lookup (the usual case for names that are not zones and hosts that are not
+ * name servers) -- exactly what the lookups would have found.
+ *
  * INDEXES. Every entry is in the key index by its whole key (XXH3_64bits over kind, family,
  * address and lowercased names): open addressing, linear probing, load <= 1/2, slots of
  * (low 32 bits of the hash, entry), so a probe touches an entry only when those bits match;
@@ -99,6 +107,9 @@ struct td_bw {
     uint32_t mask;
     struct kslot { uint32_t tag, idx; } *kidx; /* idx NIL = empty; tag = (uint32_t)hash */
     uint32_t kmask;
+    uint64_t *zbits;                  /* name filter (see zb_rebuild); NULL = off */
+    uint64_t zb_mask;                 /* bits - 1 */
+    uint64_t zb_ins;                  /* names added since the last rebuild */
     uint32_t *heap;
     uint32_t hn;
     int oom;                          /* set when an allocation failed */
@@ -180,6 +191,24 @@ static uint64_t key_hash(uint8_t kind, uint8_t fam, const uint8_t *addr, const u
 static uint64_t chain_hash(int ch, const uint8_t *name, size_t len)
 {
     return XXH3_64bits_withSeed(name, len, (uint64_t)ch);
+}
+
+/* 0 only if no entry has this name in the role the chain hash h stands for (name filter). */
+static int zb_maybe(const struct td_bw *b, uint64_t h)
+{
+    if (!b->zbits)
+        return 1;
+    uint64_t bit = (h >> 32) & b->zb_mask;
+    return (int)((b->zbits[bit >> 6] >> (bit & 63)) & 1);
+}
+
+static void zb_set(struct td_bw *b, uint64_t h)
+{
+    if (!b->zbits)
+        return;
+    uint64_t bit = (h >> 32) & b->zb_mask;
+    b->zbits[bit >> 6] |= (uint64_t)1 << (bit & 63);
+    b->zb_ins++;
 }
 
 static const uint8_t *n1(const struct bw_ent *e)
@@ -460,6 +489,33 @@ static uint32_t ent_alloc(struct td_bw *b, uint64_t expiry, uint64_t now)
     return i;
 }
 
+/* Sets the filter bits of entry i's names. */
+static void zb_add_entry(struct td_bw *b, const struct bw_ent *e)
+{
+    if (e->kind == K_NS) {
+        zb_set(b, chain_hash(CH_ZONE, n1(e), e->len1));
+        zb_set(b, chain_hash(CH_HOST, n2(e), e->len2));
+    } else if (e->kind == K_ADDR) {
+        zb_set(b, chain_hash(CH_HOST, n1(e), e->len1));
+    } else if (e->kind == K_LIVE) {
+        zb_set(b, chain_hash(CH_ZONE, n1(e), e->len1));
+    }
+}
+
+/* The name filter made again from the entries held, sized to the buckets; without memory the
+ * filter is off (every name may be there: the lookups decide). */
+static void zb_rebuild(struct td_bw *b)
+{
+    uint64_t bits = (uint64_t)16 * ((uint64_t)b->mask + 1);
+    free(b->zbits);
+    b->zbits = calloc((size_t)(bits / 64), sizeof(uint64_t));
+    b->zb_mask = bits - 1;
+    b->zb_ins = 0;
+    for (uint32_t i = 0; b->zbits && i < b->eused; i++)
+        if (b->e[i].kind != K_FREE)
+            zb_add_entry(b, &b->e[i]);
+}
+
 /* Doubles the bucket arrays of every chain and relinks the entries (load factor <= 1). */
 static void maybe_rehash(struct td_bw *b)
 {
@@ -494,6 +550,7 @@ static void maybe_rehash(struct td_bw *b)
         if (on[CH_ZONE])
             chain_link(b, i, CH_ZONE, chain_hash(CH_ZONE, n1(e), e->len1));
     }
+    zb_rebuild(b);
 }
 
 static uint32_t ent_find(const struct td_bw *b, uint64_t h, uint8_t kind, uint8_t fam,
@@ -580,11 +637,20 @@ static uint32_t upsert_ex(struct td_bw *b, uint8_t kind, uint8_t fam, const uint
     e->expiry = expiry;
     maybe_rehash(b); /* before linking the new entry (its chains are all NIL) */
     kidx_insert(b, i);
+    if (b->zb_ins > 2 * ((uint64_t)b->mask + 1))
+        zb_rebuild(b); /* stale bits of entries gone (the new one is added below) */
     if (kind == K_NS) {
-        chain_link(b, i, CH_HOST, chain_hash(CH_HOST, c, lc));
-        chain_link(b, i, CH_ZONE, chain_hash(CH_ZONE, a, la));
+        uint64_t hh = chain_hash(CH_HOST, c, lc), zh = chain_hash(CH_ZONE, a, la);
+        chain_link(b, i, CH_HOST, hh);
+        chain_link(b, i, CH_ZONE, zh);
+        zb_set(b, hh);
+        zb_set(b, zh);
     } else if (kind == K_ADDR) {
-        chain_link(b, i, CH_HOST, chain_hash(CH_HOST, a, la));
+        uint64_t hh = chain_hash(CH_HOST, a, la);
+        chain_link(b, i, CH_HOST, hh);
+        zb_set(b, hh);
+    } else {
+        zb_set(b, chain_hash(CH_ZONE, a, la));
     }
     if (expiry != PINNED)
         heap_push(b, i);
@@ -640,6 +706,11 @@ static void learn_ns(struct td_bw *b, const uint8_t *zone, size_t zl, const uint
 static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t fam,
                        const uint8_t *addr, uint64_t expiry, uint64_t now, int *no_ns)
 {
+    uint64_t hh = chain_hash(CH_HOST, host, hl);
+    if (!zb_maybe(b, hh)) { /* no NS names host and it has no address fact */
+        *no_ns = 1;
+        return;
+    }
     /* a known address is only refreshed (see learn_ns) */
     uint64_t kh = key_hash(K_ADDR, fam, addr, host, hl, NULL, 0);
     uint32_t known = ent_find(b, kh, K_ADDR, fam, addr, host, hl, NULL, 0);
@@ -655,7 +726,6 @@ static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t 
         return;
     struct zone_fact zf[BW_FANOUT_MAX];
     int n = 0;
-    uint64_t hh = chain_hash(CH_HOST, host, hl);
     for (uint32_t j = b->bucket[CH_HOST][hh & b->mask]; j != NIL && n < BW_FANOUT_MAX;
          j = b->e[j].next[CH_HOST]) {
         const struct bw_ent *e = &b->e[j];
@@ -686,6 +756,9 @@ static void learn_addr(struct td_bw *b, const uint8_t *host, size_t hl, uint8_t 
 static int live_server(struct td_bw *b, uint8_t fam, const uint8_t *addr, const uint8_t *zone,
                        size_t zl, uint64_t now)
 {
+    uint64_t zh = chain_hash(CH_ZONE, zone, zl);
+    if (!zb_maybe(b, zh)) /* no NS or LIVE entry for this zone name */
+        return 0;
     uint64_t h = key_hash(K_LIVE, fam, addr, zone, zl, NULL, 0);
     uint32_t i = ent_find(b, h, K_LIVE, fam, addr, zone, zl, NULL, 0);
     if (i != NIL) {
@@ -694,7 +767,6 @@ static int live_server(struct td_bw *b, uint8_t fam, const uint8_t *addr, const 
         ent_remove(b, i);
         b->st.facts_expired++;
     }
-    uint64_t zh = chain_hash(CH_ZONE, zone, zl);
     uint64_t found = 0;
     for (uint32_t j = b->bucket[CH_ZONE][zh & b->mask]; j != NIL; j = b->e[j].next[CH_ZONE]) {
         const struct bw_ent *e = &b->e[j];
@@ -748,6 +820,7 @@ struct td_bw *td_bw_init(const struct td_bw_opts *opts)
     b->kmask = 2 * nb - 1;
     for (uint32_t p = 0; p <= b->kmask; p++)
         b->kidx[p].idx = NIL;
+    zb_rebuild(b);
     return b;
 }
 
@@ -763,6 +836,7 @@ void td_bw_destroy(struct td_bw **bp)
     for (int ch = 0; ch < CH_N; ch++)
         free(b->bucket[ch]);
     free(b->kidx);
+    free(b->zbits);
     free(b);
     *bp = NULL;
 }
