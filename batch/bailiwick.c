@@ -103,7 +103,7 @@ struct td_bw {
     struct td_bw_opts o;
     struct bw_ent *e;
     uint32_t ecap, eused, free_head, count, max;
-    uint32_t *bucket[CH_N];           /* [CH_KEY] unused: the key index is kidx */
+    uint32_t *bucket[CH_N];           /* [CH_KEY] NULL: the key index is kidx */
     uint32_t mask;
     struct kslot { uint32_t tag, idx; } *kidx; /* idx NIL = empty; tag = (uint32_t)hash */
     uint32_t kmask;
@@ -522,17 +522,17 @@ static void maybe_rehash(struct td_bw *b)
     uint32_t nb = b->mask + 1;
     if (b->count <= nb || nb >= BW_BUCKETS_MAX)
         return;
-    uint32_t *nbk[CH_N];
-    for (int ch = 0; ch < CH_N; ch++) {
+    uint32_t *nbk[CH_N] = { NULL };
+    for (int ch = CH_HOST; ch < CH_N; ch++) { /* CH_KEY: the key index instead */
         nbk[ch] = malloc((size_t)nb * 2 * sizeof(uint32_t));
         if (!nbk[ch]) { /* keep the old buckets: longer chains, still correct */
-            for (int k = 0; k < ch; k++)
+            for (int k = CH_HOST; k < ch; k++)
                 free(nbk[k]);
             return;
         }
         memset(nbk[ch], 0xff, (size_t)nb * 2 * sizeof(uint32_t));
     }
-    for (int ch = 0; ch < CH_N; ch++) {
+    for (int ch = CH_HOST; ch < CH_N; ch++) {
         free(b->bucket[ch]);
         b->bucket[ch] = nbk[ch];
     }
@@ -804,7 +804,7 @@ struct td_bw *td_bw_init(const struct td_bw_opts *opts)
     uint32_t nb = 1024;
     b->mask = nb - 1;
     b->free_head = NIL;
-    for (int ch = 0; ch < CH_N; ch++) {
+    for (int ch = CH_HOST; ch < CH_N; ch++) {
         b->bucket[ch] = malloc((size_t)nb * sizeof(uint32_t));
         if (!b->bucket[ch]) {
             td_bw_destroy(&b);
