@@ -848,6 +848,29 @@ const struct td_bw_stats *td_bw_stats(const struct td_bw *b)
 
 /* ---- public: response checks ------------------------------------------------------------ */
 
+/* 1 if the query has a question and its first question is the same octets as the response's
+ * (already parsed), a name without compression pointers: then td_dns_parse_question gives it
+ * the same name, type and class. 0 means "compare the long way". */
+static int same_question(const uint8_t *query, size_t qlen, const uint8_t *resp)
+{
+    if (qlen < TD_DNS_HEADER_LEN || td_get_be16(query + 4) == 0)
+        return 0;
+    size_t off = TD_DNS_HEADER_LEN;
+    for (;;) {
+        uint8_t c = resp[off];
+        if (c & 0xC0)
+            return 0;
+        off += (size_t)c + 1;
+        if (c == 0)
+            break;
+        if (off > TD_DNS_HEADER_LEN + TD_DNS_NAME_MAX)
+            return 0;
+    }
+    off += 4; /* type, class: present in the parsed response */
+    return qlen >= off &&
+           memcmp(query + TD_DNS_HEADER_LEN, resp + TD_DNS_HEADER_LEN, off - TD_DNS_HEADER_LEN) == 0;
+}
+
 static enum td_discard_reason check_response(const struct td_record *rec)
 {
     if (rec->type != TD_REC_MATCHED)
@@ -863,7 +886,11 @@ static enum td_discard_reason check_response(const struct td_record *rec)
         return TD_DR_TRUNCATED;
     if (!(h.flags & TD_DNS_QR) || TD_DNS_OPCODE(h.flags) != 0)
         return TD_DR_MISMATCH;
-    if (rec->query) {
+    if (rec->query && same_question(rec->query, rec->query_len, rec->response)) {
+        /* its question is octet for octet the response's: it parses as that one did */
+        if (td_get_be16(rec->query) != h.id)
+            return TD_DR_MISMATCH;
+    } else if (rec->query) {
         /* a query kept by the matcher that does not parse cannot confirm the response */
         struct td_dns_header qh;
         struct td_dns_question qq;
