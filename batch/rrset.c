@@ -68,6 +68,13 @@ static enum canon_res canon(const uint8_t *msg, size_t len, const struct td_dns_
                             uint8_t *dst, size_t room, size_t *olen, enum td_dns_res *err)
 {
     if (room >= (size_t)rr->rdlength + RD_SLACK) {
+        if ((rr->type == 1 && rr->rdlength == 4) || (rr->type == 28 && rr->rdlength == 16)) {
+            /* A/AAAA: the descriptor is one fixed field of exactly that size (no names) */
+            memcpy(dst, msg + rr->rdata_off, rr->rdlength);
+            *olen = rr->rdlength;
+            *err = TD_DNS_OK;
+            return C_OK;
+        }
         *err = td_dns_rdata_uncompress(msg, len, rr, 1, dst, room, olen);
         return *err == TD_DNS_OK ? C_OK : C_BAD;
     }
