@@ -56,14 +56,9 @@ if ! tests/world/world.sh up >"$work/up.log" 2>&1; then
     sed 's/^/#   /' "$work/up.log" | tail -20
     exit 1
 fi
-# The tap: everything up0 receives and sends, copied into xt0 -> xt1.
-if ! { nsx ip link add xt0 type veth peer name xt1 &&
-       nsx ip link set xt0 up && nsx ip link set xt1 up &&
-       nsx ethtool -K xt0 tx off >/dev/null &&
-       nsx sysctl -qw net.ipv6.conf.xt1.disable_ipv6=1 net.ipv6.conf.xt0.disable_ipv6=1 &&
-       nsx tc qdisc add dev up0 clsact &&
-       nsx tc filter add dev up0 ingress protocol all u32 match u32 0 0 action mirred egress mirror dev xt0 &&
-       nsx tc filter add dev up0 egress protocol all u32 match u32 0 0 action mirred egress mirror dev xt0; } >"$work/tap.log" 2>&1; then
+# The tap: everything up0 receives and sends, copied into xt0 -> xt1 (tests/world/mirror.sh).
+. tests/world/mirror.sh
+if ! tdw_mirror_up "$work/tap.log"; then
     fail "mirror of up0 could not be set up: $(head -3 "$work/tap.log")"
     exit 1
 fi
