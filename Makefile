@@ -45,7 +45,7 @@ PROGRAMS  := $(BUILD)/bin/tapdns-spool $(if $(BATCH_SRC),$(BUILD)/bin/tapdns-bat
 
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TEST_HELPER_OBJ := $(BUILD)/obj/tests/unit/tt.o $(BUILD)/obj/tests/unit/pcapgen.o
+TEST_HELPER_OBJ := $(BUILD)/obj/tests/unit/tt.o $(BUILD)/obj/tests/unit/pcapgen.o $(BUILD)/obj/tests/unit/index_fixture.o
 
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
