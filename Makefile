@@ -200,3 +200,10 @@ demo: $(PROGRAMS) $(BUILD)/bin/tapdns-jobs
 	BUILD=$(BUILD) DEMO_PORT=$(DEMO_PORT) appliance/demo.sh
 demo-stop:
 	BUILD=$(BUILD) appliance/demo.sh stop
+# The live variant (root): the netns DNS world with tapdns-xdp capturing, ship, the hourly job,
+# tapdns-queryd on 127.0.0.1:$(DEMO_PORT) with a demo key (appliance/demo-live.sh).
+.PHONY: demo-live demo-live-stop
+demo-live: $(PROGRAMS)
+	BUILD=$(BUILD) DEMO_PORT=$(DEMO_PORT) appliance/demo-live.sh start
+demo-live-stop:
+	BUILD=$(BUILD) appliance/demo-live.sh stop
