@@ -6,6 +6,7 @@
  * SIGINT/SIGTERM: every worker stops, expires its waiting state and closes its spool file;
  * the counters summed over the queues are printed as import-pcap prints them. */
 #include "capture.h"
+#include "capture_cli.h"
 #include "cli.h"
 #include "config.h"
 #include "config_keys.h"
@@ -221,18 +222,17 @@ int main(int argc, char **argv)
     for (int i = 1; i < app_argc; i++)
         app_argv[i] = argv[(dd < 0 ? 0 : dd) + i];
 
-    const char *out_dir = NULL, *sensor = "dpdk", *config_path = NULL, *ports = NULL, *rss = "l3";
+    const char *out_dir = NULL, *config_path = NULL, *rss = "l3";
     const char *metrics_dir = NULL;
     static struct dpdk_metrics mx;
-    uint64_t writer_base = 0, frame_seconds = 10, frame_bytes = 1u << 20, level = 1;
-    uint64_t match_timeout = 60ull * NS, match_max = 131072;
+    uint64_t writer_base = 0;
     uint64_t queues = 0, port = 0, rx_ring = 1024, mbufs = 0, mbuf_cache = 256, burst = 32, mbuf_data = 2048;
     uint64_t stats_interval = 10 * NS, idle_exit = 0, idle_sleep_us = 0;
-    int keep_recursive = 0, zero_resolver = 0, unanswered = 0, no_fsync = 0, quiet = 0, rx_ts = 0;
-    struct td_cli_list resolvers = { 0 }, local = { 0 };
-    const struct td_option opts[] = {
+    int quiet = 0, rx_ts = 0;
+    struct td_capture_cli cc;
+    td_capture_cli_init(&cc, "dpdk");
+    struct td_option opts[17 + TD_CAPTURE_CLI_NOPTS + 1] = {
         { "out", 'o', TD_OPT_STRING, &out_dir, "DIR", "spool directory to write into", "spool.dir", 1 },
-        { "sensor", 's', TD_OPT_STRING, &sensor, "ID", "sensor id in file names (default dpdk)", "sensor.id", 0 },
         { "queues", 'q', TD_OPT_UINT, &queues, "N", "RX queues, one lcore each (default: one per lcore, at most the device's)", "capture.queues", 0 },
         { "config", 'c', TD_OPT_STRING, &config_path, "FILE", "config file (options given here win)", NULL, 0 },
         { "port", 'p', TD_OPT_UINT, &port, "N", "ethdev port to capture on (default 0)", NULL, 0 },
@@ -248,21 +248,9 @@ int main(int argc, char **argv)
         { "metrics-dir", 0, TD_OPT_STRING, &metrics_dir, "DIR", "rewrite DIR/tapdns-dpdk-portN.prom (Prometheus text) every stats interval", "capture.metrics_dir", 0 },
         { "idle-exit", 0, TD_OPT_DURATION, &idle_exit, "DURATION", "stop once no queue received a frame for DURATION (default never)", NULL, 0 },
         { "idle-sleep-us", 0, TD_OPT_UINT, &idle_sleep_us, "N", "sleep N microseconds after an empty poll (default 0: busy poll)", NULL, 0 },
-        { "ports", 0, TD_OPT_STRING, &ports, "LIST", "DNS ports, comma-separated (default 53)", "sensor.ports", 0 },
-        { "resolver", 'r', TD_OPT_LIST, &resolvers, "ADDR[/LEN]", "resolver upstream address; keep only traffic between resolvers and the outside (repeatable)", "sensor.resolvers", 0 },
-        { "keep-recursive", 0, TD_OPT_FLAG, &keep_recursive, NULL, "keep RD=1 traffic too (default: only iterative RD=0)", "sensor.keep_recursive", 0 },
-        { "local-domain", 'l', TD_OPT_LIST, &local, "NAME", "never record this domain and below (repeatable)", "sensor.local_domains", 0 },
-        { "zero-resolver", 'z', TD_OPT_FLAG, &zero_resolver, NULL, "replace the resolver (client) address with zeros", "sensor.zero_resolver", 0 },
-        { "record-unanswered", 0, TD_OPT_FLAG, &unanswered, NULL, "write queries that get no response", "sensor.record_unanswered", 0 },
-        { "match-timeout", 0, TD_OPT_DURATION, &match_timeout, "DURATION", "how long a query waits for its response (default 60s)", "sensor.match_timeout", 0 },
-        { "match-max", 0, TD_OPT_UINT, &match_max, "N", "queries waiting at most, per queue (default 131072)", "sensor.match_max", 0 },
-        { "frame-seconds", 0, TD_OPT_UINT, &frame_seconds, "N", "close a zstd frame at least every N seconds (default 10)", "spool.frame_seconds", 0 },
-        { "frame-bytes", 0, TD_OPT_SIZE, &frame_bytes, "SIZE", "close a zstd frame every SIZE input octets (default 1M)", "spool.frame_bytes", 0 },
-        { "level", 0, TD_OPT_UINT, &level, "N", "zstd level (default 1)", "spool.zstd_level", 0 },
-        { "no-fsync", 0, TD_OPT_FLAG, &no_fsync, NULL, "skip fsync at file close (tests)", NULL, 0 },
         { "quiet", 0, TD_OPT_FLAG, &quiet, NULL, "do not print the counters at exit", NULL, 0 },
-        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
+    td_capture_cli_options(&cc, opts + 17); /* the table ends with a zeroed entry */
     const char *synopsis = "[EAL args] -- --out DIR [--sensor ID] [--queues N] [--config FILE] [OPTIONS]";
     int first, rc = 0;
     char err[512];
@@ -303,20 +291,8 @@ int main(int argc, char **argv)
     }
 
     struct td_capture_opts co;
-    td_capture_opts_default(&co);
-    co.filter.keep_recursive = keep_recursive;
-    co.zero_resolver = zero_resolver;
-    co.record_unanswered = unanswered;
-    co.match.timeout_ns = match_timeout;
-    co.match.max_entries = match_max;
-    if (ports && td_sensor_filter_set_ports(&co.filter, ports, err, sizeof err) != 0)
+    if (td_capture_cli_capture_opts(&cc, &co, err, sizeof err) != 0)
         goto usage_error;
-    for (int i = 0; i < resolvers.count; i++)
-        if (td_sensor_filter_add_resolver(&co.filter, resolvers.items[i], err, sizeof err) != 0)
-            goto usage_error;
-    for (int i = 0; i < local.count; i++)
-        if (td_sensor_filter_add_local(&co.filter, local.items[i], err, sizeof err) != 0)
-            goto usage_error;
 
     int consumed = rte_eal_init(eal_argc, argv);
     if (consumed < 0) {
@@ -360,11 +336,8 @@ int main(int argc, char **argv)
         x->ts_offset = dp.ts_offset, x->ts_flag = dp.ts_flag, x->ts_mult = dp.ts_mult;
         x->idle_sleep_us = (unsigned)idle_sleep_us;
         x->stop = &stop_flag;
-        struct td_spool_writer_opts wo = {
-            .dir = out_dir, .sensor = sensor, .writer_id = (unsigned)(writer_base + nw),
-            .frame_seconds = (unsigned)frame_seconds, .frame_bytes = frame_bytes,
-            .zstd_level = (int)level, .no_fsync = no_fsync,
-        };
+        struct td_spool_writer_opts wo;
+        td_capture_cli_writer_opts(&cc, out_dir, (unsigned)(writer_base + nw), &wo);
         const char *werr = NULL;
         x->w = td_spool_writer_init(&wo, &werr);
         if (!x->w) {
@@ -459,8 +432,7 @@ out:
         rte_eal_cleanup();
     }
     td_metrics_free(&mx.reg);
-    td_cli_free_list(&resolvers);
-    td_cli_free_list(&local);
+    td_capture_cli_free(&cc);
     td_config_free(&cfg);
     free(app_argv);
     return rc;

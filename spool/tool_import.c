@@ -2,6 +2,7 @@
  * The same capture core as live capture; state (pending queries, fragments, streams) is kept
  * across the files given, so a capture split in several files matches across them. */
 #include "capture.h"
+#include "capture_cli.h"
 #include "cli.h"
 #include "config.h"
 #include "config_keys.h"
@@ -61,31 +62,18 @@ static int link_of(int dlt, const uint8_t *data, size_t caplen, size_t *skip)
 
 int tool_import_pcap(int argc, char **argv)
 {
-    const char *out_dir = NULL, *sensor = "pcap", *config_path = NULL, *ports = NULL;
-    uint64_t writer_id = 0, frame_seconds = 10, frame_bytes = 1u << 20, level = 1;
-    uint64_t match_timeout = 60ull * 1000000000ull, match_max = 131072;
-    int keep_recursive = 0, zero_resolver = 0, unanswered = 0, no_fsync = 0, quiet = 0;
-    struct td_cli_list resolvers = { 0 }, local = { 0 };
-    const struct td_option opts[] = {
+    const char *out_dir = NULL, *config_path = NULL;
+    uint64_t writer_id = 0;
+    int quiet = 0;
+    struct td_capture_cli cc;
+    td_capture_cli_init(&cc, "pcap");
+    struct td_option opts[4 + TD_CAPTURE_CLI_NOPTS + 2] = {
         { "out", 'o', TD_OPT_STRING, &out_dir, "DIR", "spool directory to write into", "spool.dir", 1 },
-        { "sensor", 's', TD_OPT_STRING, &sensor, "ID", "sensor id in file names (default pcap)", "sensor.id", 0 },
         { "writer", 'w', TD_OPT_UINT, &writer_id, "N", "writer id in file names (default 0)", NULL, 0 },
         { "config", 'c', TD_OPT_STRING, &config_path, "FILE", "config file (options given here win)", NULL, 0 },
-        { "ports", 0, TD_OPT_STRING, &ports, "LIST", "DNS ports, comma-separated (default 53)", "sensor.ports", 0 },
-        { "resolver", 'r', TD_OPT_LIST, &resolvers, "ADDR[/LEN]", "resolver upstream address; keep only traffic between resolvers and the outside (repeatable)", "sensor.resolvers", 0 },
-        { "keep-recursive", 0, TD_OPT_FLAG, &keep_recursive, NULL, "keep RD=1 traffic too (default: only iterative RD=0)", "sensor.keep_recursive", 0 },
-        { "local-domain", 'l', TD_OPT_LIST, &local, "NAME", "never record this domain and below (repeatable)", "sensor.local_domains", 0 },
-        { "zero-resolver", 'z', TD_OPT_FLAG, &zero_resolver, NULL, "replace the resolver (client) address with zeros", "sensor.zero_resolver", 0 },
-        { "record-unanswered", 0, TD_OPT_FLAG, &unanswered, NULL, "write queries that get no response", "sensor.record_unanswered", 0 },
-        { "match-timeout", 0, TD_OPT_DURATION, &match_timeout, "DURATION", "how long a query waits for its response (default 60s)", "sensor.match_timeout", 0 },
-        { "match-max", 0, TD_OPT_UINT, &match_max, "N", "queries waiting at most (default 131072)", "sensor.match_max", 0 },
-        { "frame-seconds", 0, TD_OPT_UINT, &frame_seconds, "N", "close a zstd frame at least every N seconds (default 10)", "spool.frame_seconds", 0 },
-        { "frame-bytes", 0, TD_OPT_SIZE, &frame_bytes, "SIZE", "close a zstd frame every SIZE input octets (default 1M)", "spool.frame_bytes", 0 },
-        { "level", 0, TD_OPT_UINT, &level, "N", "zstd level (default 1)", "spool.zstd_level", 0 },
-        { "no-fsync", 0, TD_OPT_FLAG, &no_fsync, NULL, "skip fsync at file close (tests, benchmarks)", NULL, 0 },
         { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "do not print the counters", NULL, 0 },
-        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
+    td_capture_cli_options(&cc, opts + 4); /* the table ends with a zeroed entry */
     const char *prog = "tapdns-spool import-pcap";
     const char *synopsis = "[OPTIONS] --out DIR FILE...";
     int first, rc = 0;
@@ -100,26 +88,10 @@ int tool_import_pcap(int argc, char **argv)
     }
 
     struct td_capture_opts co;
-    td_capture_opts_default(&co);
-    co.filter.keep_recursive = keep_recursive;
-    co.zero_resolver = zero_resolver;
-    co.record_unanswered = unanswered;
-    co.match.timeout_ns = match_timeout;
-    co.match.max_entries = match_max;
-    if (ports && td_sensor_filter_set_ports(&co.filter, ports, err, sizeof err) != 0)
+    if (td_capture_cli_capture_opts(&cc, &co, err, sizeof err) != 0)
         goto usage_error;
-    for (int i = 0; i < resolvers.count; i++)
-        if (td_sensor_filter_add_resolver(&co.filter, resolvers.items[i], err, sizeof err) != 0)
-            goto usage_error;
-    for (int i = 0; i < local.count; i++)
-        if (td_sensor_filter_add_local(&co.filter, local.items[i], err, sizeof err) != 0)
-            goto usage_error;
-
-    struct td_spool_writer_opts wo = {
-        .dir = out_dir, .sensor = sensor, .writer_id = (unsigned)writer_id,
-        .frame_seconds = (unsigned)frame_seconds, .frame_bytes = frame_bytes,
-        .zstd_level = (int)level, .no_fsync = no_fsync,
-    };
+    struct td_spool_writer_opts wo;
+    td_capture_cli_writer_opts(&cc, out_dir, (unsigned)writer_id, &wo);
     struct import_ctx ic = { 0 };
     const char *werr = NULL;
     ic.w = td_spool_writer_init(&wo, &werr);
@@ -193,8 +165,7 @@ usage_error:
     fprintf(stderr, "%s: %s\n", prog, err);
     rc = 2;
 out:
-    td_cli_free_list(&resolvers);
-    td_cli_free_list(&local);
+    td_capture_cli_free(&cc);
     td_config_free(&cfg);
     return rc;
 }

@@ -5,6 +5,7 @@
  * program is detached. */
 #include "attach.h"
 #include "caps.h"
+#include "capture_cli.h"
 #include "cli.h"
 #include "config.h"
 #include "config_keys.h"
@@ -191,20 +192,19 @@ static void final_counters(FILE *out, int counters_fd, struct td_rxq *qs, unsign
 
 int main(int argc, char **argv)
 {
-    const char *iface = NULL, *out_dir = NULL, *sensor = "xdp", *config_path = NULL, *ports = NULL;
+    const char *iface = NULL, *out_dir = NULL, *config_path = NULL;
     const char *queues_arg = "all", *mode_arg = "native", *other_arg = "pass", *metrics_dir = NULL;
-    uint64_t writer_base = 0, frame_seconds = 10, frame_bytes = 1u << 20, level = 1;
-    uint64_t match_timeout = 60ull * 1000000000ull, match_max = 131072;
+    uint64_t writer_base = 0;
     uint64_t ring_size = 2048, frame_size = 4096, stats_interval = 10ull * 1000000000ull;
-    int keep_recursive = 0, zero_resolver = 0, unanswered = 0, no_fsync = 0, zero_copy = 0, quiet = 0;
-    struct td_cli_list resolvers = { 0 }, local = { 0 };
-    const struct td_option opts[] = {
+    int zero_copy = 0, quiet = 0;
+    struct td_capture_cli cc;
+    td_capture_cli_init(&cc, "xdp");
+    struct td_option opts[13 + TD_CAPTURE_CLI_NOPTS + 1] = {
         { "iface", 'i', TD_OPT_STRING, &iface, "IF", "interface to capture on", "xdp.iface", 1 },
         { "out", 'o', TD_OPT_STRING, &out_dir, "DIR", "spool directory to write into", "spool.dir", 1 },
         { "queues", 'q', TD_OPT_STRING, &queues_arg, "all|N", "RX queues: all (default) or the first N", "capture.queues", 0 },
         { "mode", 'm', TD_OPT_STRING, &mode_arg, "native|skb", "XDP mode: native (driver, default) or skb (generic)", "xdp.mode", 0 },
         { "other", 0, TD_OPT_STRING, &other_arg, "pass|drop", "verdict for frames that are not DNS (default pass)", "xdp.other", 0 },
-        { "sensor", 's', TD_OPT_STRING, &sensor, "ID", "sensor id in file names (default xdp)", "sensor.id", 0 },
         { "writer", 'w', TD_OPT_UINT, &writer_base, "N", "writer id of queue 0; queue i writes as N+i (default 0)", NULL, 0 },
         { "config", 'c', TD_OPT_STRING, &config_path, "FILE", "config file (options given here win)", NULL, 0 },
         { "ring-size", 0, TD_OPT_UINT, &ring_size, "N", "AF_XDP RX ring descriptors, power of two (default 2048)", "xdp.ring_size", 0 },
@@ -212,21 +212,9 @@ int main(int argc, char **argv)
         { "zero-copy", 0, TD_OPT_FLAG, &zero_copy, NULL, "ask for zero-copy AF_XDP (copy mode where the driver has none)", "xdp.zero_copy", 0 },
         { "stats-interval", 0, TD_OPT_DURATION, &stats_interval, "DURATION", "stats line every DURATION, 0 for none (default 10s)", "capture.stats_interval", 0 },
         { "metrics-dir", 0, TD_OPT_STRING, &metrics_dir, "DIR", "rewrite DIR/tapdns-xdp-IF.prom (Prometheus text) every stats interval and at exit", "capture.metrics_dir", 0 },
-        { "ports", 0, TD_OPT_STRING, &ports, "LIST", "DNS ports, comma-separated (default 53)", "sensor.ports", 0 },
-        { "resolver", 'r', TD_OPT_LIST, &resolvers, "ADDR[/LEN]", "resolver upstream address; keep only traffic between resolvers and the outside (repeatable)", "sensor.resolvers", 0 },
-        { "keep-recursive", 0, TD_OPT_FLAG, &keep_recursive, NULL, "keep RD=1 traffic too (default: only iterative RD=0)", "sensor.keep_recursive", 0 },
-        { "local-domain", 'l', TD_OPT_LIST, &local, "NAME", "never record this domain and below (repeatable)", "sensor.local_domains", 0 },
-        { "zero-resolver", 'z', TD_OPT_FLAG, &zero_resolver, NULL, "replace the resolver (client) address with zeros", "sensor.zero_resolver", 0 },
-        { "record-unanswered", 0, TD_OPT_FLAG, &unanswered, NULL, "write queries that get no response", "sensor.record_unanswered", 0 },
-        { "match-timeout", 0, TD_OPT_DURATION, &match_timeout, "DURATION", "how long a query waits for its response (default 60s)", "sensor.match_timeout", 0 },
-        { "match-max", 0, TD_OPT_UINT, &match_max, "N", "queries waiting at most, per queue (default 131072)", "sensor.match_max", 0 },
-        { "frame-seconds", 0, TD_OPT_UINT, &frame_seconds, "N", "close a zstd frame at least every N seconds (default 10)", "spool.frame_seconds", 0 },
-        { "frame-bytes", 0, TD_OPT_SIZE, &frame_bytes, "SIZE", "close a zstd frame every SIZE input octets (default 1M)", "spool.frame_bytes", 0 },
-        { "level", 0, TD_OPT_UINT, &level, "N", "zstd level (default 1)", "spool.zstd_level", 0 },
-        { "no-fsync", 0, TD_OPT_FLAG, &no_fsync, NULL, "skip fsync at file close (tests, benchmarks)", NULL, 0 },
         { "quiet", 0, TD_OPT_FLAG, &quiet, NULL, "do not print the counters at exit", NULL, 0 },
-        { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
+    td_capture_cli_options(&cc, opts + 13); /* the table ends with a zeroed entry */
     const char *synopsis = "--iface IF --out DIR [--queues all|N] [--mode native|skb] [--other pass|drop] [--sensor ID] [OPTIONS]";
     struct td_config *cfg = NULL;
     int first, rc = 1, lock_fd = -1, attached = 0;
@@ -293,20 +281,8 @@ int main(int argc, char **argv)
         nq = MAX_QUEUES;
 
     struct td_capture_opts co;
-    td_capture_opts_default(&co);
-    co.filter.keep_recursive = keep_recursive;
-    co.zero_resolver = zero_resolver;
-    co.record_unanswered = unanswered;
-    co.match.timeout_ns = match_timeout;
-    co.match.max_entries = match_max;
-    if (ports && td_sensor_filter_set_ports(&co.filter, ports, err, sizeof err) != 0)
+    if (td_capture_cli_capture_opts(&cc, &co, err, sizeof err) != 0)
         goto usage_error;
-    for (int i = 0; i < resolvers.count; i++)
-        if (td_sensor_filter_add_resolver(&co.filter, resolvers.items[i], err, sizeof err) != 0)
-            goto usage_error;
-    for (int i = 0; i < local.count; i++)
-        if (td_sensor_filter_add_local(&co.filter, local.items[i], err, sizeof err) != 0)
-            goto usage_error;
 
     /* One instance per interface; then anything of ours still attached is a killed run's. */
     lock_fd = td_xdp_instance_lock(iface, err, sizeof err);
@@ -365,11 +341,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", PROG, err);
             goto stop_all;
         }
-        struct td_spool_writer_opts wo = {
-            .dir = out_dir, .sensor = sensor, .writer_id = (unsigned)(writer_base + i),
-            .frame_seconds = (unsigned)frame_seconds, .frame_bytes = frame_bytes,
-            .zstd_level = (int)level, .no_fsync = no_fsync,
-        };
+        struct td_spool_writer_opts wo;
+        td_capture_cli_writer_opts(&cc, out_dir, (unsigned)(writer_base + i), &wo);
         const char *werr = NULL;
         q->w = td_spool_writer_init(&wo, &werr);
         if (!q->w) {
@@ -477,8 +450,7 @@ out:
     free(qs);
     if (lock_fd >= 0)
         close(lock_fd);
-    td_cli_free_list(&resolvers);
-    td_cli_free_list(&local);
+    td_capture_cli_free(&cc);
     td_config_free(&cfg);
     return rc;
 }
