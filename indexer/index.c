@@ -20,20 +20,30 @@
 
 #define BLOOM_BITS 10 /* as the builder (generation.c) */
 
+/* A generation open in this process. LevelDB allows one open per process, so handles made by
+ * td_index_reopen share it: refs counts the handles listing it; the last close closes it. */
 struct td_index_gen {
     char name[TD_FILESET_NAME_MAX];
     leveldb_t *db;
     int has_range;
     uint32_t min_tf, max_tl;
+    unsigned refs;
 };
 
-struct td_index {
-    size_t n;
-    struct td_index_gen *gens;
+/* LevelDB options, the block cache and the bloom policy, shared the same way. */
+struct td_index_env {
     leveldb_options_t *opts;
     leveldb_cache_t *cache;
     leveldb_filterpolicy_t *bloom;
     leveldb_readoptions_t *ropts;
+    unsigned refs;
+};
+
+struct td_index {
+    size_t n;
+    struct td_index_gen **gens;
+    struct td_index_env *env;
+    char *root;
 };
 
 /* Range bounds: TD_INDEX_RANGE_MAX, or 1 + raw_len for raw rdata. Seek targets: a wildcard
@@ -94,7 +104,7 @@ static int read_time_range(struct td_index *idx, struct td_index_gen *g, char *e
     char *lerr = NULL;
     size_t vlen = 0;
     const char k = (char)TD_IK_TIME_RANGE;
-    char *v = leveldb_get(g->db, idx->ropts, &k, 1, &vlen, &lerr);
+    char *v = leveldb_get(g->db, idx->env->ropts, &k, 1, &vlen, &lerr);
     if (lerr) {
         td_errf(err, errlen, "generation %s: reading TIME_RANGE: %s", g->name, lerr);
         leveldb_free(lerr);
@@ -112,7 +122,54 @@ static int read_time_range(struct td_index *idx, struct td_index_gen *g, char *e
     return 0;
 }
 
-struct td_index *td_index_open(const char *root, const struct td_index_opts *opts, char *err, size_t errlen)
+static void env_put(struct td_index_env *env)
+{
+    if (!env || --env->refs > 0)
+        return;
+    if (env->ropts)
+        leveldb_readoptions_destroy(env->ropts);
+    if (env->opts)
+        leveldb_options_destroy(env->opts);
+    if (env->bloom)
+        leveldb_filterpolicy_destroy(env->bloom);
+    if (env->cache)
+        leveldb_cache_destroy(env->cache);
+    free(env);
+}
+
+static struct td_index_env *env_new(const struct td_index_opts *opts)
+{
+    struct td_index_env *env = calloc(1, sizeof *env);
+    if (!env)
+        return NULL;
+    env->refs = 1;
+    size_t cache = opts && opts->cache_bytes ? opts->cache_bytes : TD_INDEX_CACHE_DEFAULT;
+    int files = opts && opts->max_open_files > 0 ? opts->max_open_files : TD_INDEX_OPEN_FILES_DEFAULT;
+    env->cache = leveldb_cache_create_lru(cache);
+    env->bloom = leveldb_filterpolicy_create_bloom(BLOOM_BITS);
+    env->opts = leveldb_options_create();
+    leveldb_options_set_create_if_missing(env->opts, 0);
+    leveldb_options_set_error_if_exists(env->opts, 0);
+    leveldb_options_set_cache(env->opts, env->cache);
+    leveldb_options_set_filter_policy(env->opts, env->bloom);
+    leveldb_options_set_max_open_files(env->opts, files);
+    env->ropts = leveldb_readoptions_create();
+    return env;
+}
+
+static void gen_put(struct td_index_gen *g)
+{
+    if (!g || --g->refs > 0)
+        return;
+    if (g->db)
+        leveldb_close(g->db);
+    free(g);
+}
+
+/* Opens ROOT/FILESET's generations, taking those `old` already has (same name: generations are
+ * immutable and names are never reused) instead of opening them again. */
+static struct td_index *open_set(const char *root, const struct td_index *old, const struct td_index_opts *opts,
+                                 char *err, size_t errlen)
 {
     struct td_fileset fs;
     if (!root) {
@@ -122,40 +179,58 @@ struct td_index *td_index_open(const char *root, const struct td_index_opts *opt
     if (td_fileset_load(root, &fs, err, errlen) != 0)
         return NULL;
     struct td_index *idx = calloc(1, sizeof *idx);
-    if (!idx || (fs.n && !(idx->gens = calloc(fs.n, sizeof *idx->gens)))) {
+    if (!idx || (fs.n && !(idx->gens = calloc(fs.n, sizeof *idx->gens))) || !(idx->root = strdup(root))) {
         td_errf(err, errlen, "index open: out of memory");
-        free(idx);
+        if (idx) {
+            free(idx->gens);
+            free(idx);
+        }
         td_fileset_free(&fs);
         return NULL;
     }
-    size_t cache = opts && opts->cache_bytes ? opts->cache_bytes : TD_INDEX_CACHE_DEFAULT;
-    int files = opts && opts->max_open_files > 0 ? opts->max_open_files : TD_INDEX_OPEN_FILES_DEFAULT;
-    idx->cache = leveldb_cache_create_lru(cache);
-    idx->bloom = leveldb_filterpolicy_create_bloom(BLOOM_BITS);
-    idx->opts = leveldb_options_create();
-    leveldb_options_set_create_if_missing(idx->opts, 0);
-    leveldb_options_set_error_if_exists(idx->opts, 0);
-    leveldb_options_set_cache(idx->opts, idx->cache);
-    leveldb_options_set_filter_policy(idx->opts, idx->bloom);
-    leveldb_options_set_max_open_files(idx->opts, files);
-    idx->ropts = leveldb_readoptions_create();
+    if (old) {
+        idx->env = old->env;
+        idx->env->refs++;
+    } else if (!(idx->env = env_new(opts))) {
+        td_errf(err, errlen, "index open: out of memory");
+        td_fileset_free(&fs);
+        td_index_close(&idx);
+        return NULL;
+    }
     for (uint32_t i = 0; i < fs.n; i++) {
-        struct td_index_gen *g = &idx->gens[i];
-        char path[4096];
-        snprintf(g->name, sizeof g->name, "%s", fs.gens[i].name);
-        snprintf(path, sizeof path, "%s/%s", root, g->name);
-        char *lerr = NULL;
-        g->db = leveldb_open(idx->opts, path, &lerr);
-        if (lerr || !g->db) {
-            td_errf(err, errlen, "generation %s: %s", g->name, lerr ? lerr : "cannot open");
-            leveldb_free(lerr);
-            g->db = NULL;
-            idx->n = i;
+        struct td_index_gen *g = NULL;
+        for (size_t j = 0; old && j < old->n; j++)
+            if (!strcmp(old->gens[j]->name, fs.gens[i].name)) {
+                g = old->gens[j];
+                break;
+            }
+        if (g) {
+            g->refs++;
+            idx->gens[idx->n++] = g;
+            continue;
+        }
+        g = calloc(1, sizeof *g);
+        if (!g) {
+            td_errf(err, errlen, "index open: out of memory");
             td_fileset_free(&fs);
             td_index_close(&idx);
             return NULL;
         }
-        idx->n = i + 1;
+        g->refs = 1;
+        idx->gens[idx->n++] = g;
+        char path[4096];
+        snprintf(g->name, sizeof g->name, "%s", fs.gens[i].name);
+        snprintf(path, sizeof path, "%s/%s", root, g->name);
+        char *lerr = NULL;
+        g->db = leveldb_open(idx->env->opts, path, &lerr);
+        if (lerr || !g->db) {
+            td_errf(err, errlen, "generation %s: %s", g->name, lerr ? lerr : "cannot open");
+            leveldb_free(lerr);
+            g->db = NULL;
+            td_fileset_free(&fs);
+            td_index_close(&idx);
+            return NULL;
+        }
         if (read_time_range(idx, g, err, errlen) != 0) {
             td_fileset_free(&fs);
             td_index_close(&idx);
@@ -166,23 +241,30 @@ struct td_index *td_index_open(const char *root, const struct td_index_opts *opt
     return idx;
 }
 
+struct td_index *td_index_open(const char *root, const struct td_index_opts *opts, char *err, size_t errlen)
+{
+    return open_set(root, NULL, opts, err, errlen);
+}
+
+struct td_index *td_index_reopen(const struct td_index *old, char *err, size_t errlen)
+{
+    if (!old) {
+        td_errf(err, errlen, "index reopen: no index");
+        return NULL;
+    }
+    return open_set(old->root, old, NULL, err, errlen);
+}
+
 void td_index_close(struct td_index **ip)
 {
     struct td_index *idx = ip ? *ip : NULL;
     if (!idx)
         return;
     for (size_t i = 0; i < idx->n; i++)
-        if (idx->gens[i].db)
-            leveldb_close(idx->gens[i].db);
+        gen_put(idx->gens[i]);
     free(idx->gens);
-    if (idx->ropts)
-        leveldb_readoptions_destroy(idx->ropts);
-    if (idx->opts)
-        leveldb_options_destroy(idx->opts);
-    if (idx->bloom)
-        leveldb_filterpolicy_destroy(idx->bloom);
-    if (idx->cache)
-        leveldb_cache_destroy(idx->cache);
+    env_put(idx->env);
+    free(idx->root);
     free(idx);
     *ip = NULL;
 }
@@ -246,7 +328,7 @@ static int in_range(struct td_index_iter *it, const struct scan *sc, size_t j)
         char *lerr = NULL;
         leveldb_iter_get_error(li, &lerr);
         if (lerr) {
-            td_errf(it->err, sizeof it->err, "generation %s: %s", it->idx->gens[j].name, lerr);
+            td_errf(it->err, sizeof it->err, "generation %s: %s", it->idx->gens[j]->name, lerr);
             leveldb_free(lerr);
             return -1;
         }
@@ -360,7 +442,7 @@ static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8
     size_t kl, vl;
     const char *k = leveldb_iter_key(sc->its[j], &kl);
     if (kl > TD_INDEX_KEY_MAX) {
-        td_errf(it->err, sizeof it->err, "generation %s: key of %zu octets", it->idx->gens[j].name, kl);
+        td_errf(it->err, sizeof it->err, "generation %s: key of %zu octets", it->idx->gens[j]->name, kl);
         return -1;
     }
     memcpy(key, k, kl);
@@ -374,7 +456,7 @@ static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8
         const char *val = leveldb_iter_value(sc->its[j], &vl);
         struct td_obs_value gv;
         if (td_index_value_decode((const uint8_t *)val, vl, &gv) != 0) {
-            td_errf(it->err, sizeof it->err, "generation %s: malformed value", it->idx->gens[j].name);
+            td_errf(it->err, sizeof it->err, "generation %s: malformed value", it->idx->gens[j]->name);
             return -1;
         }
         if (nv == 0) {
@@ -593,7 +675,7 @@ static int scan_iterators(struct td_index_iter *it, struct scan *sc, char *err, 
 {
     for (size_t i = 0; i < it->nreaders; i++) {
         size_t j = it->readers[i];
-        sc->its[j] = leveldb_create_iterator(it->idx->gens[j].db, it->idx->ropts);
+        sc->its[j] = leveldb_create_iterator(it->idx->gens[j]->db, it->idx->env->ropts);
         if (!sc->its[j]) {
             td_errf(err, errlen, "index query: cannot create an iterator");
             return -1;
@@ -647,7 +729,7 @@ struct td_index_iter *td_index_query_start(struct td_index *idx, const struct td
     if (make_range(it, err, errlen) != 0)
         goto fail;
     for (size_t i = 0; i < idx->n; i++) {
-        if (pruned(&it->q, &idx->gens[i])) {
+        if (pruned(&it->q, idx->gens[i])) {
             /* gravel: a pruned generation's entries fail the fences on their own, and they
              * do not change the other generations' values: nothing to probe */
             if (!it->q.gravel)
@@ -700,10 +782,10 @@ size_t td_index_iter_generations(const struct td_index_iter *it)
 static int in_removers(struct td_index_iter *it)
 {
     for (size_t i = 0; i < it->nremovers; i++) {
-        const struct td_index_gen *g = &it->idx->gens[it->removers[i]];
+        const struct td_index_gen *g = it->idx->gens[it->removers[i]];
         char *lerr = NULL;
         size_t vl = 0;
-        char *v = leveldb_get(g->db, it->idx->ropts, (const char *)it->key, it->klen, &vl, &lerr);
+        char *v = leveldb_get(g->db, it->idx->env->ropts, (const char *)it->key, it->klen, &vl, &lerr);
         if (lerr) {
             td_errf(it->err, sizeof it->err, "generation %s: %s", g->name, lerr);
             leveldb_free(lerr);

@@ -82,6 +82,15 @@ struct td_index;
 /* NULL with err if FILESET is malformed or a listed generation cannot be opened (or is missing).
  * opts may be NULL. An absent FILESET is an empty index (every query gives no result). */
 struct td_index *td_index_open(const char *root, const struct td_index_opts *opts, char *err, size_t errlen);
+/* A handle on ROOT/FILESET as it is now (ROOT: old's), for a process that keeps an index open
+ * while the jobs replace FILESET (tapdns-queryd). LevelDB allows one open of a database per
+ * process and consecutive sets share most generations, so td_index_open would fail on them:
+ * this reuses every generation (and the block cache) that old holds, opening only the new
+ * ones. old stays valid and unchanged; close each handle when its last query ended. A
+ * generation is closed with the last handle that lists it. Handles that share generations
+ * must be opened and closed from one thread (plain reference counts); queries may run on any.
+ * NULL with err as td_index_open. */
+struct td_index *td_index_reopen(const struct td_index *old, char *err, size_t errlen);
 void td_index_close(struct td_index **ip);
 /* Generations open (FILESET order, by name). */
 size_t td_index_generations(const struct td_index *idx);

@@ -2,12 +2,14 @@
  *
  * Every reload_interval ROOT/FILESET is stat'ed; a change of device, inode, size or mtime (the
  * builder replaces it by rename, so the inode changes) opens the new set:
- * - First try td_index_open while the old handle is still open. It works when the two sets
- *   share no generation: the new handle becomes current at once, queries in flight finish on
- *   the old one, which closes when its last query ends (refcount).
+ * - td_index_reopen on the current handle: the generations both sets list (most of them) and
+ *   the block cache are shared, only new generations are opened. The new handle becomes
+ *   current at once; queries in flight finish on the old one, which closes when its last
+ *   query ends (refcount), and with it the generations only it listed.
  * - LevelDB lets one process open a database once (its LOCK file is held by the process:
- *   "lock ...: already held by process"), and consecutive FILESETs share most generations, so
- *   that first try usually fails with a lock error. Then the reload is pending: new queries
+ *   "lock ...: already held by process"). Should an open still fail on a lock (a generation
+ *   the old handle holds under a name the new set does not list can never collide, so this
+ *   is a fallback), the reload is pending: new queries
  *   park (they still count against max_concurrent and their deadline runs), the queries in
  *   flight finish on the old handle (each ends within its deadline), and when the last one
  *   ends the old handle closes, the new set opens and the parked queries start on it. The
@@ -30,11 +32,12 @@ static void log_line(struct td_qreload *rl, const char *what, const char *detail
         fprintf(f, "# reload: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
 }
 
+/* The current set's generations and cache are reused when there is one (td_index_reopen). */
 static struct td_qidx *open_idx(struct td_qreload *rl, char *err, size_t errlen)
 {
     struct td_index_opts o = { 0, 0 };
     o.cache_bytes = rl->srv ? (size_t)rl->srv->conf.cache_bytes : 0;
-    struct td_index *idx = td_index_open(rl->root, &o, err, errlen);
+    struct td_index *idx = rl->cur ? td_index_reopen(rl->cur->idx, err, errlen) : td_index_open(rl->root, &o, err, errlen);
     if (!idx)
         return NULL;
     struct td_qidx *ix = calloc(1, sizeof *ix);
