@@ -361,6 +361,61 @@ static void test_random_many_spills(void)
     pool_free(p);
 }
 
+/* td_dedupe_reset: a dedupe that finished one batch (spilling) and was reset gives, for the
+ * next batch, exactly what a fresh one gives: the same entries in the same order, the same
+ * runs spilled and the same peak memory (the kept chunks do not count as memory in use). */
+static void feed_finish(struct td_dedupe *d, const struct pool *p, const struct radd *a, size_t n,
+                        struct out *o)
+{
+    char err[256];
+    for (size_t i = 0; i < n; i++)
+        if (td_dedupe_add(d, p->k[a[i].key], p->len[a[i].key], &a[i].v, err, sizeof err) != 0) {
+            TT_FAIL("add: %s", err);
+            return;
+        }
+    if (td_dedupe_finish(d, collect, o, err, sizeof err) != 0)
+        TT_FAIL("finish: %s", err);
+}
+
+static void test_reset_equals_fresh(void)
+{
+    uint32_t seed = 31337;
+    struct pool *p = pool_new(100000, &seed, 0);
+    size_t n = 250000;
+    struct radd *a1 = random_adds(p, n, &seed), *a2 = random_adds(p, n, &seed);
+    for (int round = 0; round < 2; round++) {
+        size_t cap = round ? (size_t)1 << 30 : (size_t)1 << 20; /* no spill, then spills */
+        char err[256];
+        struct td_dedupe *reused = mk(cap), *fresh = mk(cap);
+        struct out first = {0}, o_reused = {0}, o_fresh = {0};
+        feed_finish(reused, p, a1, n, &first);
+        CHECK_EQ(td_dedupe_reset(reused, err, sizeof err), 0);
+        feed_finish(reused, p, a2, n, &o_reused);
+        feed_finish(fresh, p, a2, n, &o_fresh);
+        CHECK_EQ(o_reused.n, o_fresh.n);
+        size_t bad = 0;
+        for (size_t i = 0; i < o_reused.n && i < o_fresh.n; i++)
+            bad += o_reused.e[i].klen != o_fresh.e[i].klen ||
+                   memcmp(o_reused.e[i].key, o_fresh.e[i].key, o_fresh.e[i].klen) != 0 ||
+                   memcmp(&o_reused.e[i].v, &o_fresh.e[i].v, sizeof o_fresh.e[i].v) != 0;
+        CHECK_EQ(bad, 0);
+        CHECK_EQ(o_reused.order_bad, 0);
+        CHECK_EQ(td_dedupe_stats(reused)->runs_spilled, td_dedupe_stats(fresh)->runs_spilled);
+        CHECK_EQ(td_dedupe_stats(reused)->peak_mem, td_dedupe_stats(fresh)->peak_mem);
+        if (round == 0)
+            CHECK(td_dedupe_stats(fresh)->runs_spilled > 0);
+        td_dedupe_destroy(&reused);
+        td_dedupe_destroy(&fresh);
+        out_free(&first);
+        out_free(&o_reused);
+        out_free(&o_fresh);
+        CHECK(run_dir_empty());
+    }
+    free(a1);
+    free(a2);
+    pool_free(p);
+}
+
 /* ---- the memory bound on 50 MB of input ---- */
 
 static uint64_t big_run(size_t cap, uint64_t *runs, uint64_t *peak, uint64_t *emitted, uint64_t *bytes_in)
@@ -477,6 +532,7 @@ int main(void)
     TT_RUN(test_random_no_spill);
     TT_RUN(test_random_one_spill);
     TT_RUN(test_random_many_spills);
+    TT_RUN(test_reset_equals_fresh);
     TT_RUN(test_memory_bound);
     TT_RUN(test_emit_stops_and_errors);
     rmdir(tmpdir);
