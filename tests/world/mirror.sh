@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # mirror.sh (sourced, bash): the sensor's tap in the netns world.
 #
 #   . tests/world/mirror.sh
