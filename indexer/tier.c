@@ -80,6 +80,12 @@ static void *writer_main(void *arg)
 static int writer_submit(struct gen_writer *w)
 {
     int i = w->cur;
+    if (!w->fill[i] && w->started) {
+        pthread_mutex_lock(&w->mu);
+        int rc = w->rc;
+        pthread_mutex_unlock(&w->mu);
+        return rc;
+    }
     if (!w->fill[i])
         return w->rc;
     if (!w->started) {        /* no thread: write here */
