@@ -8,11 +8,14 @@
  *    file, in a temporary directory under $BENCH_DIR (default /tmp), removed at the end.
  * 2. Builds one hour generation with the tool itself (BIN/tapdns-index build, BIN from $BIN,
  *    default build/bin) and reports observations/s, index entries/s and bytes on disk per
- *    RRset. Baseline in the same run: LevelDB's own sorted fill (C API, same options as a
- *    generation, WriteBatches of 10 000, sync off, then CompactRange) of as many keys as the
- *    generation has entries, of the same average key and value sizes.
- * 3. Reads through indexer/index.h: exact rrset lookups of 100 000 random existing owners,
- *    streaming every result of the hottest IP and of the /24, and `*.X` of the biggest domain.
+ *    RRset (LevelDB tables and SOURCE.obs apart). Baseline in the same run: LevelDB's own
+ *    sorted fill (C API, same options as a generation, WriteBatches of 10 000, sync off, then
+ *    CompactRange) of as many keys as the generation has entries, of the same average key and
+ *    value sizes; the "ceiling" is the observations/s of a build whose only cost were that fill.
+ * 3. Reads through indexer/index.h: exact rrset lookups of 100 000 random existing owners
+ *    (64 MiB cache, the library default; then 256 MiB, the query service's default; then a
+ *    warm cache of the whole generation), streaming every result of the hottest IP and of the
+ *    /24, `*.X` of the biggest domain, rdata name `ns1.*` and `*.X`.
  *    Each read test runs RUNS times; the table shows the median.
  * BENCH_OBS_OUT=PATH: only step 1, the observation file moved to PATH (same file system as
  * BENCH_DIR), for A/B runs of tapdns-index build.
