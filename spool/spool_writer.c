@@ -3,11 +3,13 @@
  * ended (ZSTD_e_end) when frame_bytes record octets are in it or it is frame_seconds old,
  * and written out with write(2) right away, so a killed process leaves every ended frame
  * in the file. Memory: staging buffer + output buffer + one ZSTD_CCtx, fixed at init. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,11 +19,15 @@
 
 #define STAGE_CAP (256u << 10) /* >= TD_SPOOL_REC_MAX: one record always fits an empty stage */
 
+struct td_spool_writer;
+static void claims_open(struct td_spool_writer *w);
+
 struct td_spool_writer {
     struct td_spool_writer_opts opts;
     char dir[4096];
     char sensor[TD_SPOOL_SENSOR_MAX + 1];
     int dirfd;
+    int claimfd;    /* DIR/.claimed (name claims, see open_file); -1 if it cannot be made */
     ZSTD_CCtx *cctx;
     uint8_t *stage; /* encoded records not yet given to zstd */
     size_t stage_len;
@@ -89,6 +95,7 @@ struct td_spool_writer *td_spool_writer_init(const struct td_spool_writer_opts *
     if (!w->opts.hour_grace_seconds)
         w->opts.hour_grace_seconds = 120;
     w->fd = -1;
+    w->claimfd = -1;
     w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     w->cctx = ZSTD_createCCtx();
     w->stage = malloc(STAGE_CAP);
@@ -112,6 +119,7 @@ struct td_spool_writer *td_spool_writer_init(const struct td_spool_writer_opts *
         free(w);
         return NULL;
     }
+    claims_open(w);
     return w;
 }
 
@@ -202,8 +210,63 @@ static int exists_at(int dirfd, const char *name)
     return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
 }
 
+/* Name claims (FORMAT.md 2): before a writer creates "<name>.open" it creates the empty file
+ * DIR/.claimed/<name> with O_EXCL, and a name whose claim exists is never used again. The
+ * claim outlives the data file, which tapdns-ship moves away once it is shipped: without it
+ * a writer restarted in the same hour would reuse the name of a file already shipped, and the
+ * receiver would refuse the new file (same name, other content). Claims made more than
+ * TD_SPOOL_CLAIM_HOURS ago (their mtime) are removed when a writer starts: a live writer only
+ * opens files for the hour its records are in, so a restart within two days is covered (an
+ * import of old captures too: the claim's age counts, not its hour). Without a .claimed
+ * directory (read-only, or cannot be made) the writer still checks the names in DIR. */
+#define TD_SPOOL_CLAIM_HOURS 48
+
+static void claims_open(struct td_spool_writer *w)
+{
+    if (mkdirat(w->dirfd, ".claimed", 0755) != 0 && errno != EEXIST)
+        return;
+    w->claimfd = openat(w->dirfd, ".claimed", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w->claimfd < 0)
+        return;
+    int fd = dup(w->claimfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    uint64_t now_s = wall_ns() / 1000000000ull;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char sensor[TD_SPOOL_SENSOR_MAX + 1];
+        uint32_t hour, id;
+        int is_open;
+        struct stat st;
+        if (td_spool_parse_name(e->d_name, sensor, sizeof sensor, &hour, &id, &is_open) == 0 &&
+            fstatat(w->claimfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            (uint64_t)st.st_mtime + TD_SPOOL_CLAIM_HOURS * 3600ull < now_s)
+            unlinkat(w->claimfd, e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* 1: name is ours now (claim made, or claims unavailable); 0: claimed before; -1: error. */
+static int claim(struct td_spool_writer *w, const char *name)
+{
+    if (w->claimfd < 0)
+        return 1;
+    int fd = openat(w->claimfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno == EEXIST ? 0 : -1;
+    close(fd);
+    if (!w->opts.no_fsync)
+        fsync(w->claimfd);
+    return 1;
+}
+
 /* Creates "<name>.open" for the hour: the first writer id writer_id + 65536*k (k = 0, 1, ...)
- * for which neither the final nor the .open name exists. Never touches existing files. */
+ * whose name is not claimed and for which neither the final nor the .open name exists. Never
+ * touches existing files. */
 static int open_file(struct td_spool_writer *w, uint32_t hour, const char **err)
 {
     for (uint32_t k = 0; k <= TD_SPOOL_GEN_MAX; k++) {
@@ -215,6 +278,13 @@ static int open_file(struct td_spool_writer *w, uint32_t hour, const char **err)
         snprintf(w->open_name, sizeof w->open_name, "%s.open", w->name);
         if (exists_at(w->dirfd, w->name))
             continue;
+        int c = claim(w, w->name);
+        if (c < 0) {
+            *err = sys_err(w, "spool writer: cannot claim", w->name);
+            return -1;
+        }
+        if (c == 0)
+            continue;
         int fd = openat(w->dirfd, w->open_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0) {
             if (errno == EEXIST)
@@ -222,6 +292,8 @@ static int open_file(struct td_spool_writer *w, uint32_t hour, const char **err)
             *err = sys_err(w, "spool writer: cannot create", w->open_name);
             return -1;
         }
+        /* held while the file is written: tapdns-spool recover --dir leaves locked files alone */
+        (void)flock(fd, LOCK_EX | LOCK_NB);
         w->fd = fd;
         w->hour = hour;
         w->file_writer_id = id;
@@ -356,6 +428,8 @@ int td_spool_writer_destroy(struct td_spool_writer **wp, const char **err)
     if (w->fd >= 0)
         close(w->fd);
     close(w->dirfd);
+    if (w->claimfd >= 0)
+        close(w->claimfd);
     ZSTD_freeCCtx(w->cctx);
     free(w->stage);
     free(w->out);

@@ -5,12 +5,20 @@
  * the result is renamed to DIR/X (fsync of file and directory by the writer and here), then
  * X.open is removed. Refuses when X already exists, and when the file's records would span
  * several hours (a writer rotates, so a crashed .open never does that). The writer of X must
- * not be running (recover at sensor start-up, before capture). */
+ * not be running (recover at sensor start-up, before capture).
+ * --dir DIR (or [spool] dir from --config): every X.open of DIR whose writer is gone. A live
+ * writer holds an exclusive flock on its .open file for as long as it writes it, so a file
+ * whose lock can be taken is a dead writer's, and one whose lock cannot is skipped: several
+ * capture instances may share DIR (the systemd units run this before each start). */
 #include "cli.h"
+#include "config.h"
 #include "durable.h"
 #include "spool.h"
 #include "tool.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,18 +118,73 @@ static int recover_one(const char *path, int quiet)
     return 0;
 }
 
+/* 1 if a live writer holds path (its flock), 0 if not, -1 if it cannot be opened. */
+static int in_use(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* a writer never reopens an existing .open file: a free one stays free */
+    return held;
+}
+
+static int recover_dir(const char *dir, int quiet)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(errno));
+        return 1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char sensor[TD_SPOOL_SENSOR_MAX + 1], path[4096];
+        uint32_t hour, wid;
+        int is_open;
+        if (td_spool_parse_name(e->d_name, sensor, sizeof sensor, &hour, &wid, &is_open) != 0 || !is_open)
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        int u = in_use(path);
+        if (u == 1) {
+            if (!quiet)
+                printf("%s: in use by a running writer, left alone\n", path);
+            continue;
+        }
+        if (u == 0)
+            rc |= recover_one(path, quiet);
+    }
+    closedir(d);
+    return rc;
+}
+
 int tool_recover(int argc, char **argv)
 {
     int quiet = 0;
+    const char *dir = NULL, *config = NULL;
     const struct td_option opts[] = {
         { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "print nothing on success", NULL, 0 },
+        { "dir", 'd', TD_OPT_STRING, &dir, "DIR", "every .open file of DIR whose writer is gone", "spool.dir", 0 },
+        { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file ([spool] dir)", NULL, 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
     int first, rc = 0;
-    int pr = tool_parse(prog, "[--quiet] FILE.open...", opts, argc, argv, &first, 1, NULL);
-    if (pr != 0)
+    struct td_config *cfg = NULL;
+    int pr = tool_parse(prog, "[--quiet] FILE.open... | --dir DIR | --config FILE", opts, argc, argv, &first, 0, &cfg);
+    if (pr != 0) {
+        td_config_free(&cfg);
         return pr < 0 ? 2 : 0;
+    }
+    if (!dir && first >= argc) {
+        fprintf(stderr, "%s: no FILE.open and no --dir (see --help)\n", prog);
+        td_config_free(&cfg);
+        return 2;
+    }
+    if (dir)
+        rc |= recover_dir(dir, quiet);
     for (int i = first; i < argc; i++)
         rc |= recover_one(argv[i], quiet);
+    td_config_free(&cfg);
     return rc;
 }

@@ -6,7 +6,8 @@
 #   - the .open file yields records that are exactly the first N records of an uninterrupted
 #     import of the same capture, with N > 0 (the frames closed before the kill);
 #   - verify reports the file as bad (torn tail or no end marker) with exit status 1;
-#   - recover turns it into a closed file holding exactly those records.
+#   - recover --dir leaves the .open of the live importer alone (its writer holds a flock),
+#     and after the kill turns it into a closed file holding exactly those records.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${TAPDNS_BIN:-build/bin}
@@ -29,6 +30,13 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 sleep 0.3
+open=$(ls "$tmp"/killed/*.open 2>/dev/null | head -1)
+"$BIN/tapdns-spool" recover --dir "$tmp/killed" >"$tmp/live.out" 2>&1
+if [ -n "$open" ] && [ -e "$open" ] && grep -q "in use by a running writer" "$tmp/live.out"; then
+    echo "ok - crash: recover --dir leaves the live writer's .open alone"
+else
+    echo "not ok - crash: recover --dir on a live writer: $(head -1 "$tmp/live.out")"
+fi
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=
@@ -55,7 +63,7 @@ else
 fi
 
 # recover: the .open becomes a closed file with exactly those records, verify accepts it
-if "$BIN/tapdns-spool" recover -q "$open" 2>"$tmp/rec.err"; then
+if "$BIN/tapdns-spool" recover -q --dir "$tmp/killed" 2>"$tmp/rec.err"; then
     closed=$(ls "$tmp"/killed/*.tds.zst 2>/dev/null)
     if [ ! -e "$open" ] && [ -n "$closed" ] && "$BIN/tapdns-spool" verify -q $closed >/dev/null &&
         cmp -s "$tmp/killed.json" <("$BIN/tapdns-spool" cat $closed); then
