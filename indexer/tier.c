@@ -17,15 +17,21 @@
 
 /* Generation writer: one thread makes every td_gen_build_put of a build while the calling
  * thread reads, sorts and merges. Entries come in chunks: the caller fills one chunk of
- * encoded entries (u32 klen, u8 vlen, key, value) while the writer puts the other. Streaming
- * builds start it at open: the 00 RRSET entries go out while the input is read; the sorter's
- * entries follow at finish. Memory: two chunks of WCHUNK octets (an entry is at most
+ * encoded entries (u32 klen, u8 vlen, u8 kind, key, value) while the writer puts the other.
+ * Streaming builds start it at open: each observation comes as its 00 RRSET key and goes to
+ * the source file (WK_SOURCE, while the caller holds no source writer: between open and
+ * writer_sync) and, unless DNSSEC, to the generation (WK_PUT); the sorter's entries (WK_PUT)
+ * follow at finish. Memory: two chunks of WCHUNK octets (an entry is at most
  * 5 + TD_INDEX_KEY_MAX + TD_INDEX_VALUE_MAX, below WCHUNK). Without a thread
  * (pthread_create failed) the caller does the puts itself. */
 #define WCHUNK ((size_t)4 << 20)
+#define WHDR 6u
+#define WK_PUT 1u
+#define WK_SOURCE 2u
 
 struct gen_writer {
     struct td_gen_build *gen;
+    struct td_obs_writer *sw;         /* WK_SOURCE records go here (owned by the build) */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -44,10 +50,20 @@ static int put_chunk(struct gen_writer *w, const uint8_t *p, size_t n)
     while (o < n) {
         uint32_t kl;
         memcpy(&kl, p + o, 4);
-        uint8_t vl = p[o + 4];
-        if (td_gen_build_put(w->gen, p + o + 5, kl, p + o + 5 + kl, vl, w->err, sizeof w->err) != 0)
+        uint8_t vl = p[o + 4], kind = p[o + 5];
+        const uint8_t *k = p + o + WHDR, *val = k + kl;
+        if ((kind & WK_PUT) && td_gen_build_put(w->gen, k, kl, val, vl, w->err, sizeof w->err) != 0)
             return -1;
-        o += 5 + (size_t)kl + vl;
+        if (kind & WK_SOURCE) {
+            struct td_obs_value v;
+            if (!w->sw || td_index_value_decode(val, vl, &v) != 0) {
+                snprintf(w->err, sizeof w->err, "source record without a writer or value");
+                return -1;
+            }
+            if (td_obs_write(w->sw, k + 1, kl - 1, &v, w->err, sizeof w->err) != 0)
+                return -1;
+        }
+        o += WHDR + (size_t)kl + vl;
     }
     return 0;
 }
@@ -123,26 +139,42 @@ static int writer_start(struct gen_writer *w, struct td_gen_build *gen, char *er
     return 0;
 }
 
-/* One entry (a data key and its value) to the generation, in key order. 0, or -1 with err. */
+/* One record: kind WK_PUT (a data key and its value to the generation, in key order) and/or
+ * WK_SOURCE (key = 00 | obs key: the observation to the source file). 0, or -1 with err. */
 static int writer_put(struct gen_writer *w, const uint8_t *key, size_t klen, const struct td_obs_value *v,
-                      char *err, size_t errlen)
+                      unsigned kind, char *err, size_t errlen)
 {
     if (klen > TD_INDEX_KEY_MAX) {
         td_errf(err, errlen, "index key of %zu octets", klen);
         return -1;
     }
-    if (WCHUNK - w->fill[w->cur] < 5 + klen + TD_INDEX_VALUE_MAX && writer_submit(w) != 0) {
+    if (WCHUNK - w->fill[w->cur] < WHDR + klen + TD_INDEX_VALUE_MAX && writer_submit(w) != 0) {
         td_errf(err, errlen, "%s", w->err);
         return -1;
     }
     uint8_t *p = w->chunk[w->cur] + w->fill[w->cur];
     uint32_t kl = (uint32_t)klen;
     memcpy(p, &kl, 4);
-    memcpy(p + 5, key, klen);
-    size_t vl = td_index_value_encode(v, p + 5 + klen);
+    p[5] = (uint8_t)kind;
+    memcpy(p + WHDR, key, klen);
+    size_t vl = td_index_value_encode(v, p + WHDR + klen);
     p[4] = (uint8_t)vl;
-    w->fill[w->cur] += 5 + klen + vl;
+    w->fill[w->cur] += WHDR + klen + vl;
     return 0;
+}
+
+/* Everything handed over is written (the caller may use w->sw again). 0, or -1 (w->err). */
+static int writer_sync(struct gen_writer *w)
+{
+    int rc = writer_submit(w);
+    if (rc != 0 || !w->started)
+        return rc;
+    pthread_mutex_lock(&w->mu);
+    while (w->full[0] || w->full[1])
+        pthread_cond_wait(&w->cv, &w->mu);
+    rc = w->rc;
+    pthread_mutex_unlock(&w->mu);
+    return rc;
 }
 
 /* Submits what is left, waits for the writer; its result (0 or -1 with w->err). */
@@ -331,8 +363,10 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
     if (!b->dd)
         goto fail;
     /* streaming from the start: the generation takes RRSET entries while the input is read */
-    if (!(b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen)) || writer_start(&b->w, b->gen, err, errlen) != 0)
+    if (!(b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen)) || writer_start(&b->w, b->gen, err, errlen) != 0 ||
+        !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
         goto fail;
+    b->w.sw = b->sw;
     b->min_tf = UINT32_MAX;
     b->t0 = now_s();
     return b;
@@ -346,9 +380,9 @@ void td_tier_build_abort(struct td_tier_build **bp)
     struct td_tier_build *b = *bp;
     if (!b)
         return;
+    writer_free(&b->w);       /* first: the thread may be writing to sw */
     if (b->sw)
         td_obs_writer_abort(&b->sw);
-    writer_free(&b->w);
     if (b->gen)
         td_gen_build_abort(&b->gen);
     td_dedupe_destroy(&b->dd);
@@ -418,18 +452,13 @@ static int pend_flush(struct td_tier_build *b, char *err, size_t errlen)
 {
     if (!b->pend_len)
         return 0;
-    if (!b->sw && !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
-        return -1;
-    if (td_obs_write(b->sw, b->pend, b->pend_len, &b->pend_v, err, errlen) != 0)
-        return -1;
     b->distinct++;
     int t = obs_key_rrtype(b->pend, b->pend_len);
-    if (t >= 0 && !td_index_rrtype_is_dnssec((uint16_t)t)) {
-        b->mark[0] = TD_IK_RRSET;
-        memcpy(b->mark + 1, b->pend, b->pend_len);
-        if (writer_put(&b->w, b->mark, b->pend_len + 1, &b->pend_v, err, errlen) != 0)
-            return -1;
-    }
+    unsigned kind = WK_SOURCE | (t >= 0 && !td_index_rrtype_is_dnssec((uint16_t)t) ? WK_PUT : 0);
+    b->mark[0] = TD_IK_RRSET;
+    memcpy(b->mark + 1, b->pend, b->pend_len);
+    if (writer_put(&b->w, b->mark, b->pend_len + 1, &b->pend_v, kind, err, errlen) != 0)
+        return -1;
     b->pend_len = 0;
     return 0;
 }
@@ -439,8 +468,11 @@ static int stream_close(struct td_tier_build *b, char *err, size_t errlen)
 {
     if (pend_flush(b, err, errlen) != 0)
         return -1;
-    if (!b->sw && !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
+    if (writer_sync(&b->w) != 0) {
+        td_errf(err, errlen, "%s", b->w.err);
         return -1;
+    }
+    b->w.sw = NULL;
     return td_obs_writer_close(&b->sw, err, errlen);
 }
 
@@ -673,7 +705,7 @@ static int put_entry(void *ctx, const uint8_t *key, size_t klen, const struct td
         b->distinct++;
         return td_obs_write(b->sw, key + 1, klen - 1, v, b->err, sizeof b->err) != 0 ? -1 : 0;
     }
-    return writer_put(&b->w, key, klen, v, b->err, sizeof b->err);
+    return writer_put(&b->w, key, klen, v, WK_PUT, b->err, sizeof b->err);
 }
 
 int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, struct td_tier_report *rep,
