@@ -20,7 +20,8 @@
  * entries (type byte 00, the observation key itself) skip the sorter: they are written from
  * the source file before the sorter's output. An observation below its predecessor ends the
  * shortcut for that build (what was streamed goes into the sorter, the generation started
- * over). One writer thread makes every LevelDB put while the calling thread reads and sorts.
+ * over). One writer thread makes every LevelDB put (and writes the streamed source file)
+ * while the calling thread reads and sorts.
  *
  * Writers: every entry point below takes the writers' lock (td_fileset_lock), loads
  * FILESET, removes what a crashed writer left (td_fileset_cleanup), and ends with one
