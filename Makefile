@@ -4,7 +4,10 @@
 #   make SANITIZER=address|undefined   instrumented build (use BUILD=build-asan etc.)
 #   make fuzz            libFuzzer binaries (clang) into $(BUILD)/fuzz/libfuzzer
 #   make deps            install the Debian packages the project needs
-#   make bench-capture   capture-path benchmark
+#   make demo            the pipeline on the embedded sample, tapdns-queryd left on 127.0.0.1 (demo-stop)
+#   make demo-live       the same on the live netns world with tapdns-xdp (root; demo-live-stop)
+#   make install         PREFIX=/usr/local SYSCONFDIR=... DESTDIR=...: programs, units, man pages, config
+#   make bench-capture   capture-path benchmark; bench-batch, bench-query, bench-xdp, bench-dpdk likewise
 #   make bench-index     index build/read benchmark (N=10000000 RRsets by default)
 BUILD     ?= build
 CC        ?= cc
