@@ -2,13 +2,18 @@
  * import.h): periods, merge plans and names; the COF line parser on a table of exact keys
  * and of refused lines; export line -> parse round trip; and, on a temporary index, hour
  * builds + day merge + rebuild + export/import whose source files must equal the merge of
- * the random observations computed here (min time_first, max time_last, sum count). */
+ * the random observations computed here (min time_first, max time_last, sum count); the
+ * streaming build and its sorter fallback (key order, shuffled, 5 and 70 files) give
+ * identical generations and source files. */
 #include "export.h"
 #include "fileset.h"
 #include "import.h"
 #include "obs.h"
 #include "tier.h"
 #include "tt.h"
+#include <leveldb/c.h>
+#include <sys/stat.h>
+#include <xxhash.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,6 +404,189 @@ static void test_build_merge_rebuild(void)
         TT_FAIL("rm");
 }
 
+/* ---- the streaming build and its fallback give one result */
+
+/* XXH3 of every (key, value) of a generation's LevelDB, in order, and of its SOURCE.obs. */
+static uint64_t gen_hash(const char *root, const char *name, uint64_t *entries)
+{
+    char p[PATH_MAX], *lerr = NULL;
+    snprintf(p, sizeof p, "%s/%s", root, name);
+    leveldb_options_t *o = leveldb_options_create();
+    leveldb_t *db = leveldb_open(o, p, &lerr);
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    *entries = 0;
+    if (db) {
+        leveldb_readoptions_t *ro = leveldb_readoptions_create();
+        leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
+        for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+            size_t kl, vl;
+            const char *k = leveldb_iter_key(it, &kl), *v = leveldb_iter_value(it, &vl);
+            XXH3_64bits_update(h, &kl, sizeof kl);
+            XXH3_64bits_update(h, k, kl);
+            XXH3_64bits_update(h, &vl, sizeof vl);
+            XXH3_64bits_update(h, v, vl);
+            (*entries)++;
+        }
+        leveldb_iter_destroy(it);
+        leveldb_readoptions_destroy(ro);
+        leveldb_close(db);
+    } else {
+        TT_FAIL("open %s: %s", p, lerr ? lerr : "?");
+        leveldb_free(lerr);
+    }
+    leveldb_options_destroy(o);
+    size_t len = 0;
+    td_tier_source_path(p, sizeof p, root, name);
+    FILE *f = fopen(p, "rb");
+    static char buf[1 << 16];
+    while (f && (len = fread(buf, 1, sizeof buf, f)) > 0)
+        XXH3_64bits_update(h, buf, len);
+    if (f)
+        fclose(f);
+    else
+        TT_FAIL("no source %s", p);
+    uint64_t r = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return r;
+}
+
+#define SN 3000
+static uint8_t skey[SN][64];
+static size_t slen[SN];
+
+static int skey_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    size_t m = slen[x] < slen[y] ? slen[x] : slen[y];
+    int c = memcmp(skey[x], skey[y], m);
+    return c ? c : (slen[x] > slen[y]) - (slen[x] < slen[y]);
+}
+
+/* The same observations four ways: added in key order (the streaming build), added in random
+ * order (it falls back to the sorter at the first key lower than the previous one), as 5
+ * overlapping sorted files (ordered k-way merge: streams) and as 70 (more than 64: read one
+ * after the other, so it falls back): every generation and source file identical. */
+static void test_stream_equals_sorter(void)
+{
+    char root[] = "/tmp/test_index_tier_s.XXXXXX", err[600], line[512], p[PATH_MAX + 64];
+    if (!mkdtemp(root)) {
+        TT_FAIL("mkdtemp");
+        return;
+    }
+    snprintf(p, sizeof p, "%s/tmp", root);
+    mkdir(p, 0755);
+    srand(77);
+    int order[SN];
+    for (int i = 0; i < SN; i++) {
+        snprintf(line, sizeof line,
+                 "{\"rrname\":\"h%d.z%d.test\",\"rrtype\":\"%s\",\"bailiwick\":\"test\",\"rdata_raw\":[\"%08x\"],"
+                 "\"count\":1,\"time_first\":1,\"time_last\":1}",
+                 i % 700, i % 13, i % 4 ? "A" : "NS", (unsigned)(i % 1100));
+        struct td_obs_value v;
+        if (td_cof_line_parse(line, strlen(line), key, &slen[i], &v, err, sizeof err) != 1 || slen[i] > 64) {
+            TT_FAIL("obs %d: %s", i, err);
+            return;
+        }
+        memcpy(skey[i], key, slen[i]);
+        order[i] = i;
+    }
+    qsort(order, SN, sizeof order[0], skey_cmp);
+    /* values: observation i is seen in 1..3 of the "sightings", each with its own times */
+    struct sighting { int k; struct td_obs_value v; } *sg = malloc(SN * 3 * sizeof *sg);
+    int ns = 0;
+    for (int j = 0; j < SN; j++)
+        for (int r = 0, n = 1 + rand() % 3; r < n; r++) {
+            struct td_obs_value v = { .count = 1 + (uint64_t)(rand() % 9) };
+            v.time_first = 1767225600u + (uint32_t)(rand() % 3000);
+            v.time_last = v.time_first + (uint32_t)(rand() % 500);
+            sg[ns].k = order[j];
+            sg[ns++].v = v;
+        }
+    struct td_tier_report rep;
+    const char *names[4] = { "h.2026010100.0", "h.2026010100.1", "h.2026010100.2", "h.2026010100.3" };
+    /* 0: in key order */
+    struct td_tier_build *b = td_tier_build_open(root, names[0], NULL, err, sizeof err);
+    for (int i = 0; b && i < ns; i++)
+        if (td_tier_build_add(b, skey[sg[i].k], slen[sg[i].k], &sg[i].v, err, sizeof err) != 0)
+            TT_FAIL("add: %s", err);
+    if (!b || td_tier_build_finish(&b, "t", &rep, err, sizeof err) != 0)
+        TT_FAIL("build 0: %s", err);
+    /* 1: shuffled */
+    for (int i = ns - 1; i > 0; i--) {
+        int j = rand() % (i + 1);
+        struct sighting t = sg[i];
+        sg[i] = sg[j];
+        sg[j] = t;
+    }
+    b = td_tier_build_open(root, names[1], NULL, err, sizeof err);
+    for (int i = 0; b && i < ns; i++)
+        if (td_tier_build_add(b, skey[sg[i].k], slen[sg[i].k], &sg[i].v, err, sizeof err) != 0)
+            TT_FAIL("add: %s", err);
+    if (!b || td_tier_build_finish(&b, "t", &rep, err, sizeof err) != 0)
+        TT_FAIL("build 1: %s", err);
+    /* 2 and 3: the sightings spread over 5 and over 70 sorted observation files */
+    for (int variant = 0; variant < 2; variant++) {
+        int nf = variant ? 70 : 5;
+        char **paths = calloc((size_t)nf, sizeof *paths);
+        struct td_obs_writer **w = calloc((size_t)nf, sizeof *w);
+        int *fk = malloc(ns * sizeof *fk);
+        for (int i = 0; i < ns; i++)
+            fk[i] = i;
+        /* each file gets its sightings in key order; one key at most once per file */
+        int *per = calloc((size_t)nf * SN, sizeof *per);
+        for (int f = 0; f < nf; f++) {
+            paths[f] = malloc(PATH_MAX);
+            snprintf(paths[f], PATH_MAX, "%s/v%d.%02d.obs.zst", root, variant, f);
+            w[f] = td_obs_writer_open(paths[f], 0, err, sizeof err);
+        }
+        /* sighting i goes to file (i * 7) % nf, merged with an earlier one of the same key there */
+        struct td_obs_value *acc = calloc((size_t)nf * SN, sizeof *acc);
+        for (int i = 0; i < ns; i++) {
+            int f = (i * 7) % nf, k = sg[i].k;
+            if (!per[f * SN + k]) {
+                per[f * SN + k] = 1;
+                acc[f * SN + k] = sg[i].v;
+            } else {
+                td_obs_merge(&acc[f * SN + k], &sg[i].v);
+            }
+        }
+        for (int f = 0; f < nf; f++) {
+            for (int j = 0; j < SN; j++) {
+                int k = order[j];
+                if (per[f * SN + k] && td_obs_write(w[f], skey[k], slen[k], &acc[f * SN + k], err, sizeof err) != 0)
+                    TT_FAIL("write: %s", err);
+            }
+            if (!w[f] || td_obs_writer_close(&w[f], err, sizeof err) != 0)
+                TT_FAIL("close: %s", err);
+        }
+        b = td_tier_build_open(root, names[2 + variant], NULL, err, sizeof err);
+        if (!b || td_tier_build_add_obs_files(b, paths, nf, err, sizeof err) != 0 ||
+            td_tier_build_finish(&b, "t", &rep, err, sizeof err) != 0)
+            TT_FAIL("build %d: %s", 2 + variant, err);
+        for (int f = 0; f < nf; f++)
+            free(paths[f]);
+        free(paths);
+        free(w);
+        free(fk);
+        free(per);
+        free(acc);
+    }
+    uint64_t e0 = 0, e;
+    uint64_t h0 = gen_hash(root, names[0], &e0);
+    CHECK(e0 > SN);
+    for (int v = 1; v < 4; v++) {
+        uint64_t hv = gen_hash(root, names[v], &e);
+        if (hv != h0 || e != e0)
+            TT_FAIL("%s differs from %s (%llu vs %llu entries)", names[v], names[0], (unsigned long long)e,
+                    (unsigned long long)e0);
+    }
+    free(sg);
+    snprintf(line, sizeof line, "rm -rf '%.400s'", root);
+    if (system(line) != 0)
+        TT_FAIL("rm");
+}
+
 int main(void)
 {
     TT_RUN(test_periods);
@@ -407,5 +595,6 @@ int main(void)
     TT_RUN(test_line_bad);
     TT_RUN(test_export_round_trip);
     TT_RUN(test_build_merge_rebuild);
+    TT_RUN(test_stream_equals_sorter);
     return tt_finish();
 }
