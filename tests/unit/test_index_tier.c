@@ -530,9 +530,6 @@ static void test_stream_equals_sorter(void)
         int nf = variant ? 70 : 5;
         char **paths = calloc((size_t)nf, sizeof *paths);
         struct td_obs_writer **w = calloc((size_t)nf, sizeof *w);
-        int *fk = malloc(ns * sizeof *fk);
-        for (int i = 0; i < ns; i++)
-            fk[i] = i;
         /* each file gets its sightings in key order; one key at most once per file */
         int *per = calloc((size_t)nf * SN, sizeof *per);
         for (int f = 0; f < nf; f++) {
@@ -568,7 +565,6 @@ static void test_stream_equals_sorter(void)
             free(paths[f]);
         free(paths);
         free(w);
-        free(fk);
         free(per);
         free(acc);
     }
