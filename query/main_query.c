@@ -195,11 +195,12 @@ enum mode { MODE_TEXT, MODE_JSON, MODE_SAF };
 int main(int argc, char **argv)
 {
     const char *root = NULL, *config = NULL, *tfb = NULL, *tfa = NULL, *tlb = NULL, *tla = NULL;
-    uint64_t limit = 0, offset = 0, max_count = 0;
+    uint64_t limit = 0, offset = 0, max_count = 0, cache = 0;
     int json = 0, saf = 0, summarize = 0, gravel = 0, humantime = 0, limit_given;
     const struct td_option opts[] = {
         { "db", 'd', TD_OPT_STRING, &root, "ROOT", "index root (FILESET and generations)", "index.db", 1 },
         { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file (options given here win)", NULL, 0 },
+        { "cache", 0, TD_OPT_SIZE, &cache, "SIZE", "index block cache (default 256M)", "index.cache", 0 },
         { "time-first-before", 0, TD_OPT_STRING, &tfb, "T", "time_first <= T (epoch; negative: now - |T|)", NULL, 0 },
         { "time-first-after", 0, TD_OPT_STRING, &tfa, "T", "time_first >= T", NULL, 0 },
         { "time-last-before", 0, TD_OPT_STRING, &tlb, "T", "time_last <= T", NULL, 0 },
@@ -274,7 +275,8 @@ int main(int argc, char **argv)
     if (mode == MODE_JSON)
         req.api = TD_QAPI_V1; /* bare COF objects, one per line */
 
-    struct td_index *idx = td_index_open(root, NULL, err, sizeof err);
+    struct td_index_opts io = { .cache_bytes = (size_t)cache };
+    struct td_index *idx = td_index_open(root, &io, err, sizeof err);
     if (!idx) {
         fprintf(stderr, "%s: %s: %s\n", prog, root, err);
         td_config_free(&cfg);

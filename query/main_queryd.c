@@ -63,7 +63,7 @@ static int serve(int argc, char **argv)
           "query.max_header_bytes", 0 },
         { "reload-interval", 0, TD_OPT_DURATION, &c.reload_interval_ns, "DURATION", "FILESET check (default 1s)",
           "query.reload_interval", 0 },
-        { "cache", 0, TD_OPT_SIZE, &c.cache_bytes, "SIZE", "index block cache (default 64M)", "query.cache", 0 },
+        { "cache", 0, TD_OPT_SIZE, &c.cache_bytes, "SIZE", "index block cache (default 256M)", "query.cache", 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
     struct td_config *cfg = NULL;
