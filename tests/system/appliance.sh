@@ -71,6 +71,17 @@ for c in "$prefix/etc/tapdns/tapdns.conf" "$dest/etc/tapdns/tapdns.conf" "$prefi
     "$bin/tapdns-config" -c "$c" check >>"$work/check.log" 2>&1 || conf_ok=0
 done
 [ $conf_ok = 1 ] && ok "default config and examples pass tapdns-config check" || nok "config check" "$work/check.log"
+# every program takes the installed default config (values parsed with the program's own types)
+bad=""
+c=$prefix/etc/tapdns/tapdns.conf
+for cmd in "tapdns-spool import-pcap" "tapdns-batch" "tapdns-index build" "tapdns-queryd" "tapdns-query" \
+    "tapdns-ship send" "tapdns-ship receive" "tapdns-xdp" "tapdns-dpdk --"; do
+    set -- $cmd
+    p=$1; shift
+    [ -x "$prefix/bin/$p" ] || continue
+    "$prefix/bin/$p" "$@" --config "$c" --help >/dev/null 2>>"$work/conf_progs.log" || bad="$bad '$cmd'"
+done
+[ -z "$bad" ] && ok "every program takes the default config" || nok "programs refusing the default config:$bad" "$work/conf_progs.log"
 
 # the pipeline as the hourly timer runs it
 mkdir -p "$work/spool" "$work/var"
