@@ -1,5 +1,6 @@
 /* import.c: COF NDJSON + zstd files back into observations and generations (import.h). */
 #include "import.h"
+#include "hex.h"
 #include "dns_wire.h"
 #include "errf.h"
 #include "varint.h"
@@ -18,17 +19,6 @@ static void j_put(json_t *o)
 }
 
 /* ---- one line */
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Reversed labels of a wire name, then the root octet. */
 static size_t rev_name(const uint8_t *n, size_t len, uint8_t *out)
@@ -141,7 +131,7 @@ int td_cof_line_parse(const char *line, size_t len, uint8_t *key, size_t *klen, 
         }
         const char *h = json_string_value(s);
         for (size_t k = 0; k < sl / 2; k++) {
-            int hi = hexval((unsigned char)h[2 * k]), lo = hexval((unsigned char)h[2 * k + 1]);
+            int hi = td_hex_digit((unsigned char)h[2 * k]), lo = td_hex_digit((unsigned char)h[2 * k + 1]);
             if (hi < 0 || lo < 0) {
                 td_errf(err, errlen, "\"rdata_raw\"[%zu]: not a hex string", r);
                 goto out;

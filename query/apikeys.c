@@ -12,6 +12,7 @@
  * Lines naming keys that are not in the keys file are ignored (the key was deleted); a
  * malformed line fails the load with "FILE:LINE: reason", as the keys file does. */
 #include "apikeys.h"
+#include "config.h"
 #include "durable.h"
 #include "errf.h"
 
@@ -59,22 +60,10 @@ static int name_valid(const char *s)
     return 1;
 }
 
-/* Decimal digits only, no sign, no overflow. */
+/* Decimal digits only: no sign, no blanks, no overflow (the config layer's number rule). */
 static int parse_u64(const char *s, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (!*s)
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
+    return td_config_parse_u64(s, out) ? -1 : 0;
 }
 
 static int hexval(char c)

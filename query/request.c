@@ -5,6 +5,8 @@
  * (value, type, bailiwick, segment count, empty segments) is 400; then the query string.
  * Reasons never echo more than a short, sanitized piece of the input (no newline can leak). */
 #include "request.h"
+#include "config.h"
+#include "hex.h"
 
 #include <arpa/inet.h>
 #include <libknot/libknot.h>
@@ -59,17 +61,6 @@ static const char *shown(const char *s, size_t len, char *buf, size_t cap)
     return buf;
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 int td_qpercent_decode(const char *src, size_t len, char *dst, size_t cap)
 {
     size_t o = 0;
@@ -78,7 +69,7 @@ int td_qpercent_decode(const char *src, size_t len, char *dst, size_t cap)
         if (ch == '%') {
             if (i + 2 >= len)
                 return -1;
-            int hi = hexval((unsigned char)src[i + 1]), lo = hexval((unsigned char)src[i + 2]);
+            int hi = td_hex_digit((unsigned char)src[i + 1]), lo = td_hex_digit((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             ch = hi * 16 + lo;
@@ -217,7 +208,7 @@ static int parse_hex(struct ctx *c, const char *text, uint8_t *out, size_t cap, 
     if (n == 0 || n % 2 || n / 2 > cap)
         return fail(c, 400, "bad raw value: need an even count of hex digits, at most %zu octets", cap);
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval((unsigned char)text[i]), lo = hexval((unsigned char)text[i + 1]);
+        int hi = td_hex_digit((unsigned char)text[i]), lo = td_hex_digit((unsigned char)text[i + 1]);
         if (hi < 0 || lo < 0)
             return fail(c, 400, "bad raw value '%s': not hex", shown(text, n, b, sizeof b));
         out[i / 2] = (uint8_t)(hi * 16 + lo);
@@ -361,22 +352,10 @@ static int parse_value(struct ctx *c, enum what what, const struct seg *s, size_
 
 /* ---- query string */
 
-/* Decimal uint64, no sign, no spaces. */
+/* Decimal digits only: no sign, no blanks, no overflow (the config layer's number rule). */
 static int parse_u64(const char *s, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (!*s)
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
+    return td_config_parse_u64(s, out) ? -1 : 0;
 }
 
 static int parse_bool(const char *s, int *out)
