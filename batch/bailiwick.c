@@ -135,37 +135,6 @@ static int name_valid(const uint8_t *name, size_t len)
     return 0;
 }
 
-/* ASCII A-Z -> a-z, other octets unchanged; 8 octets at a time (each octet's high bit marks
- * "in A..Z" without carries between octets: 7-bit values plus at most 0x3f stay below 0x100). */
-static void lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t x;
-        memcpy(&x, src + i, 8);
-        uint64_t low7 = x & ~high;
-        uint64_t ge_a = low7 + ones * (0x80 - 'A'); /* high bit: low7 >= 'A' */
-        uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1); /* high bit: low7 > 'Z' */
-        uint64_t upper = ge_a & ~gt_z & ~x & high;
-        x |= upper >> 2;
-        memcpy(dst + i, &x, 8);
-    }
-    if (i < len && len >= 8) { /* the last 8 octets again (same values where they overlap) */
-        uint64_t x;
-        memcpy(&x, src + len - 8, 8);
-        uint64_t low7 = x & ~high;
-        uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~x & high;
-        x |= upper >> 2;
-        memcpy(dst + len - 8, &x, 8);
-        return;
-    }
-    for (; i < len; i++) {
-        uint8_t c = src[i];
-        dst[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-    }
-}
-
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 static uint64_t key_hash(uint8_t kind, uint8_t fam, const uint8_t *addr, const uint8_t *n1,
@@ -983,7 +952,7 @@ void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_
             vk->reason = TD_DR_MALFORMED;
             continue;
         }
-        lower_copy(name, s->owner, s->owner_len);
+        td_dns_name_lower_copy(name, s->owner, s->owner_len);
         size_t off = 0;
         for (;;) {
             if (memo_live(b, &memo, fam, addr, name + off, s->owner_len - off, now_s)) {
@@ -1013,7 +982,7 @@ void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_
             if (pass == 0 ? s->type != T_NS : (s->type != T_A && s->type != T_AAAA))
                 continue;
             uint64_t exp = now_s + (s->ttl < b->o.max_ttl ? s->ttl : b->o.max_ttl);
-            lower_copy(name, s->owner, s->owner_len);
+            td_dns_name_lower_copy(name, s->owner, s->owner_len);
             int no_ns = 0;
             for (uint16_t r = 0; r < s->count; r++) {
                 uint16_t len;
@@ -1021,7 +990,7 @@ void td_bw_verify(struct td_bw *b, const struct td_record *rec, const struct td_
                 if (s->type == T_NS) {
                     if (!name_valid(rd, len))
                         continue;
-                    lower_copy(host, rd, len);
+                    td_dns_name_lower_copy(host, rd, len);
                     learn_ns(b, name, s->owner_len, host, len, exp, now_s);
                 } else {
                     uint8_t a[16] = { 0 };
@@ -1369,8 +1338,8 @@ static int load_entries(struct td_bw *b, const uint8_t *p, size_t len, uint64_t 
         }
         if (b) {
             uint8_t la[TD_DNS_NAME_MAX], lc[TD_DNS_NAME_MAX], ad[16];
-            lower_copy(la, a, l1);
-            lower_copy(lc, c, l2);
+            td_dns_name_lower_copy(la, a, l1);
+            td_dns_name_lower_copy(lc, c, l2);
             if (addr)
                 memcpy(ad, addr, 16);
             /* NIL without oom: refused because the pool is full of facts expiring later */

@@ -395,29 +395,37 @@ static inline uint8_t lc(uint8_t c)
 
 /* 8 octets at a time: each octet's high bit marks "in A..Z" without carries between octets
  * (7-bit values plus at most 0x3f stay below 0x100); octets >= 0x80 are left alone. */
-void td_dns_name_lower(uint8_t *name, size_t len)
+static inline uint64_t lower8(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t low7 = x & ~high;
+    uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~x & high;
+    return x | upper >> 2;
+}
+
+void td_dns_name_lower_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t x;
-        memcpy(&x, name + i, 8);
-        uint64_t low7 = x & ~high;
-        uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~x & high;
-        x |= upper >> 2;
-        memcpy(name + i, &x, 8);
+        memcpy(&x, src + i, 8);
+        x = lower8(x);
+        memcpy(dst + i, &x, 8);
     }
     if (i < len && len >= 8) { /* the last 8 octets again: lowercasing twice changes nothing */
         uint64_t x;
-        memcpy(&x, name + len - 8, 8);
-        uint64_t low7 = x & ~high;
-        uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~x & high;
-        x |= upper >> 2;
-        memcpy(name + len - 8, &x, 8);
+        memcpy(&x, src + len - 8, 8);
+        x = lower8(x);
+        memcpy(dst + len - 8, &x, 8);
         return;
     }
     for (; i < len; i++)
-        name[i] = lc(name[i]);
+        dst[i] = lc(src[i]);
+}
+
+void td_dns_name_lower(uint8_t *name, size_t len)
+{
+    td_dns_name_lower_copy(name, name, len);
 }
 
 int td_dns_name_equal_nocase(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)

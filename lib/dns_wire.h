@@ -108,8 +108,10 @@ const struct td_rdata_desc_field *td_rdata_descriptor(uint16_t type);
 enum td_dns_res td_dns_rdata_uncompress(const uint8_t *msg, size_t len, const struct td_dns_rr *rr,
                                         int lower, uint8_t *out, size_t cap, size_t *out_len);
 
-/* Name helpers on uncompressed wire names. */
+/* Name helpers on uncompressed wire names. lower: ASCII A-Z to a-z, other octets as they are,
+ * in place or (lower_copy) into dst of len octets (dst == src allowed, no other overlap). */
 void td_dns_name_lower(uint8_t *name, size_t len);
+void td_dns_name_lower_copy(uint8_t *dst, const uint8_t *src, size_t len);
 int td_dns_name_equal_nocase(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* 1 if `name` equals `zone` or is below it (case-insensitive, label-aligned). */
 int td_dns_name_is_below(const uint8_t *name, size_t nlen, const uint8_t *zone, size_t zlen);

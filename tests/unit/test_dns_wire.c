@@ -504,6 +504,30 @@ static void test_descriptors(void)
     CHECK_STR(td_dns_res_str(TD_DNS__COUNT), "unknown");
 }
 
+/* td_dns_name_lower(_copy) against the plain byte rule, for every octet value at every
+ * position of buffers of 0..40 octets (the 8-at-a-time path, its tail, and short names). */
+static void test_lower_every_octet(void)
+{
+    uint8_t src[40], dst[40], want[40];
+    size_t bad = 0;
+    for (size_t len = 0; len <= sizeof src; len++)
+        for (size_t pos = 0; pos < (len ? len : 1); pos++)
+            for (int v = 0; v < 256; v++) {
+                for (size_t i = 0; i < len; i++)
+                    src[i] = (uint8_t)('A' + (i * 7) % 58); /* letters, [\]^_` and lowercase */
+                if (len)
+                    src[pos] = (uint8_t)v;
+                for (size_t i = 0; i < len; i++)
+                    want[i] = src[i] >= 'A' && src[i] <= 'Z' ? (uint8_t)(src[i] + 32) : src[i];
+                memset(dst, 0xee, sizeof dst);
+                td_dns_name_lower_copy(dst, src, len);
+                bad += memcmp(dst, want, len) != 0 || (len < sizeof dst && dst[len] != 0xee);
+                td_dns_name_lower(src, len);
+                bad += memcmp(src, want, len) != 0;
+            }
+    CHECK_EQ(bad, 0);
+}
+
 int main(void)
 {
     TT_RUN(test_valid_messages);
@@ -514,6 +538,7 @@ int main(void)
     TT_RUN(test_unpack_name);
     TT_RUN(test_uncompress_lower);
     TT_RUN(test_name_helpers);
+    TT_RUN(test_lower_every_octet);
     TT_RUN(test_descriptors);
     return tt_finish();
 }
