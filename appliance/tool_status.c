@@ -30,24 +30,12 @@
 #include "config_keys.h"
 #include "fileset.h"
 #include "prom_sum.h"
+#include "readfile.h"
 #include "state.h"
 
 static const char *prog = "tapdns-status";
 
 #define TEXT_MAX (4u << 20)
-
-/* Reads a whole file (at most TEXT_MAX) into a malloc'd buffer. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = malloc(TEXT_MAX);
-    if (buf)
-        *len = fread(buf, 1, TEXT_MAX, f);
-    fclose(f);
-    return buf;
-}
 
 /* GET /metrics from host:port (numeric address or name), 2 s timeout; the body in a malloc'd
  * buffer, or NULL with err. */
@@ -141,9 +129,9 @@ static int capture_read(const char *dir, struct capture_fig *f, int *files, time
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t len = 0;
-        char *t = read_file(path, &len);
-        if (!t)
-            continue;
+        char *t, ignored[300];
+        if (td_read_file(path, TEXT_MAX, &t, &len, ignored, sizeof ignored) != 1)
+            continue; /* gone meanwhile (renamed over), or unreadable: skipped */
         struct stat st;
         if (stat(path, &st) == 0 && (*files == 0 || st.st_mtime < *oldest))
             *oldest = st.st_mtime;

@@ -53,6 +53,7 @@
  * version, checksum and every entry before it changes anything; expired facts are kept (load
  * has no clock) and go at the next verify. */
 #include "bailiwick.h"
+#include "readfile.h"
 #include "errf.h"
 #include "byteorder.h"
 #include "durable.h"
@@ -1360,46 +1361,26 @@ static int load_entries(struct td_bw *b, const uint8_t *p, size_t len, uint64_t 
 
 int td_bw_load(struct td_bw *b, const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        td_errf(err, errlen, "%s: %s", path, strerror(errno));
+    /* a state file holds at most the pool's entries, each well under 1 KiB */
+    size_t max = HDR_LEN + 8 + (size_t)(b ? b->max : 1) * 1024;
+    char *buf;
+    size_t size;
+    int r = td_read_file(path, max, &buf, &size, err, errlen);
+    if (r == 0)
+        return 0;
+    if (r == -2)
+        td_errf(err, errlen, "%s: larger than a cache of %u entries can be", path, b ? b->max : 1);
+    if (r < 0)
         return -1;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        td_errf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (sb.st_size < HDR_LEN + 8) {
+    if (size < HDR_LEN + 8) {
         td_errf(err, errlen, "%s: not a bailiwick state file (too short)", path);
-        close(fd);
+        free(buf);
         return -1;
     }
-    size_t size = (size_t)sb.st_size;
-    uint8_t *p = malloc(size);
-    if (!p) {
-        td_errf(err, errlen, "%s: out of memory (%zu octets)", path, size);
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t r = read(fd, p + got, size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
+    const uint8_t *p = (const uint8_t *)buf;
     int rc = -1;
     const char *msg = NULL;
-    if (got != size)
-        td_errf(err, errlen, "%s: short read", path);
-    else if (memcmp(p, MAGIC, 8) != 0)
+    if (memcmp(p, MAGIC, 8) != 0)
         td_errf(err, errlen, "%s: not a bailiwick state file (bad magic)", path);
     else if (td_get_le32(p + 8) != STATE_VERSION)
         td_errf(err, errlen, "%s: unsupported bailiwick state version %u (this program reads %u)",
@@ -1411,6 +1392,6 @@ int td_bw_load(struct td_bw *b, const char *path, char *err, size_t errlen)
         td_errf(err, errlen, "%s: %s", path, msg);
     else
         rc = 0;
-    free(p);
+    free(buf);
     return rc;
 }

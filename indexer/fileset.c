@@ -1,5 +1,6 @@
 /* fileset.c: see fileset.h. */
 #include "fileset.h"
+#include "readfile.h"
 #include "errf.h"
 #include "generation.h"
 #include "durable.h"
@@ -239,40 +240,15 @@ int td_fileset_load(const char *root, struct td_fileset *fs, char *err, size_t e
         td_errf(err, errlen, "%s: path too long", root);
         return -1;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        td_errf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > FILE_MAX) {
+    char *buf;
+    size_t len;
+    int r = td_read_file(path, FILE_MAX, &buf, &len, err, errlen);
+    if (r == 0)
+        return 0;
+    if (r == -2)
         td_errf(err, errlen, "%s: not a regular file of at most %u octets", path, FILE_MAX);
-        close(fd);
+    if (r < 0)
         return -1;
-    }
-    size_t len = (size_t)sb.st_size;
-    char *buf = malloc(len + 1);
-    if (!buf) {
-        close(fd);
-        td_errf(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(fd, buf + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            td_errf(err, errlen, "%s: read: %s", path, r < 0 ? strerror(errno) : "short file");
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
     int rc = td_fileset_parse(buf, len, fs, err, errlen);
     free(buf);
     return rc;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "durable.h"
 #include "errf.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,44 +100,12 @@ static void hash_key(const char *key_string, uint8_t out[32])
 /* Reads a whole file (at most KEYS_FILE_MAX bytes) into a malloc'd buffer. */
 static char *read_file(const char *path, size_t *len, int *missing, char *err, size_t errlen)
 {
-    *missing = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        td_errf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    /* grown by doubling: a small file costs a small buffer */
-    size_t cap = 16384, n = 0;
-    char *buf = NULL;
-    for (;;) {
-        char *nb = realloc(buf, cap + 1);
-        if (!nb) {
-            free(buf);
-            fclose(f);
-            td_errf(err, errlen, "%s: out of memory", path);
-            return NULL;
-        }
-        buf = nb;
-        n += fread(buf + n, 1, cap + 1 - n, f);
-        if (n <= cap || ferror(f) || cap >= KEYS_FILE_MAX)
-            break;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        td_errf(err, errlen, "%s: read error", path);
-        return NULL;
-    }
-    if (n > KEYS_FILE_MAX) {
-        free(buf);
+    char *buf;
+    int r = td_read_file(path, KEYS_FILE_MAX, &buf, len, err, errlen);
+    *missing = r == 0;
+    if (r == -2)
         td_errf(err, errlen, "%s: file larger than %u bytes", path, KEYS_FILE_MAX);
-        return NULL;
-    }
-    *len = n;
-    return buf;
+    return r == 1 ? buf : NULL;
 }
 
 /* Calls fn for each line that is not blank or a comment, split on spaces/tabs (a trailing
