@@ -306,150 +306,83 @@ static void item_swap(struct item *a, struct item *b)
     *b = t;
 }
 
-static void sift_down(struct item *a, size_t start, size_t n)
-{
-    size_t r = start;
-    for (;;) {
-        size_t c = 2 * r + 1;
-        if (c >= n)
-            return;
-        if (c + 1 < n && item_cmp(&a[c], &a[c + 1]) < 0)
-            c++;
-        if (item_cmp(&a[r], &a[c]) >= 0)
-            return;
-        item_swap(&a[r], &a[c]);
-        r = c;
+/* One introsort for both orders, generated per order so that each comparison inlines:
+ * median of three into a[0], a[m], a[n-1], Hoare partition around a[m], recursion on the
+ * smaller side, heapsort once depth runs out, insertion sort for 16 items or fewer.
+ * LESS(x, y): *x sorts before *y (a strict weak order on struct item pointers). */
+#define DEFINE_INTROSORT(name, LESS)                                                       \
+    static void name##_sift(struct item *a, size_t r, size_t n)                            \
+    {                                                                                      \
+        for (;;) {                                                                         \
+            size_t c = 2 * r + 1;                                                          \
+            if (c >= n)                                                                    \
+                return;                                                                    \
+            if (c + 1 < n && LESS(&a[c], &a[c + 1]))                                       \
+                c++;                                                                       \
+            if (!LESS(&a[r], &a[c]))                                                       \
+                return;                                                                    \
+            item_swap(&a[r], &a[c]);                                                       \
+            r = c;                                                                         \
+        }                                                                                  \
+    }                                                                                      \
+    static void name(struct item *a, size_t n, int depth)                                  \
+    {                                                                                      \
+        while (n > 16) {                                                                   \
+            if (depth-- == 0) {                                                            \
+                for (size_t i = n / 2; i-- > 0;)                                           \
+                    name##_sift(a, i, n);                                                  \
+                for (size_t end = n; end > 1; end--) {                                     \
+                    item_swap(&a[0], &a[end - 1]);                                         \
+                    name##_sift(a, 0, end - 1);                                            \
+                }                                                                          \
+                return;                                                                    \
+            }                                                                              \
+            size_t m = n / 2;                                                              \
+            if (LESS(&a[m], &a[0]))                                                        \
+                item_swap(&a[m], &a[0]);                                                   \
+            if (LESS(&a[n - 1], &a[0]))                                                    \
+                item_swap(&a[n - 1], &a[0]);                                               \
+            if (LESS(&a[n - 1], &a[m]))                                                    \
+                item_swap(&a[n - 1], &a[m]);                                               \
+            struct item pivot = a[m];                                                      \
+            size_t i = 0, j = n - 1;                                                       \
+            for (;;) {                                                                     \
+                while (LESS(&a[i], &pivot))                                                \
+                    i++;                                                                   \
+                while (LESS(&pivot, &a[j]))                                                \
+                    j--;                                                                   \
+                if (i >= j)                                                                \
+                    break;                                                                 \
+                item_swap(&a[i], &a[j]);                                                   \
+                i++;                                                                       \
+                j--;                                                                       \
+            }                                                                              \
+            size_t left = j + 1; /* a[0..j] <= pivot <= a[j+1..n-1] */                     \
+            if (left < n - left) {                                                         \
+                name(a, left, depth);                                                      \
+                a += left;                                                                 \
+                n -= left;                                                                 \
+            } else {                                                                       \
+                name(a + left, n - left, depth);                                           \
+                n = left;                                                                  \
+            }                                                                              \
+        }                                                                                  \
+        for (size_t i = 1; i < n; i++) {                                                   \
+            struct item t = a[i];                                                          \
+            size_t j = i;                                                                  \
+            while (j > 0 && LESS(&t, &a[j - 1])) {                                         \
+                a[j] = a[j - 1];                                                           \
+                j--;                                                                       \
+            }                                                                              \
+            a[j] = t;                                                                      \
+        }                                                                                  \
     }
-}
 
-static void heap_sort(struct item *a, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(a, i, n);
-    for (size_t end = n; end > 1; end--) {
-        item_swap(&a[0], &a[end - 1]);
-        sift_down(a, 0, end - 1);
-    }
-}
-
-static void sort_items(struct item *a, size_t n, int depth)
-{
-    while (n > 16) {
-        if (depth-- == 0) {
-            heap_sort(a, n);
-            return;
-        }
-        /* median of three to a[0], then Hoare-style partition */
-        size_t m = n / 2;
-        if (item_cmp(&a[m], &a[0]) < 0)
-            item_swap(&a[m], &a[0]);
-        if (item_cmp(&a[n - 1], &a[0]) < 0)
-            item_swap(&a[n - 1], &a[0]);
-        if (item_cmp(&a[n - 1], &a[m]) < 0)
-            item_swap(&a[n - 1], &a[m]);
-        struct item pivot = a[m];
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (item_cmp(&a[i], &pivot) < 0)
-                i++;
-            while (item_cmp(&a[j], &pivot) > 0)
-                j--;
-            if (i >= j)
-                break;
-            item_swap(&a[i], &a[j]);
-            i++;
-            j--;
-        }
-        size_t left = j + 1; /* a[0..j] <= pivot <= a[j+1..n-1] */
-        if (left < n - left) {
-            sort_items(a, left, depth);
-            a += left;
-            n -= left;
-        } else {
-            sort_items(a + left, n - left, depth);
-            n = left;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        struct item t = a[i];
-        size_t j = i;
-        while (j > 0 && item_cmp(&a[j - 1], &t) > 0) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = t;
-    }
-}
-
-/* Items by prefix only (integer compares; introsort, heapsort below the depth limit). */
-static void pre_sift(struct item *a, size_t start, size_t n)
-{
-    size_t r = start;
-    for (;;) {
-        size_t c = 2 * r + 1;
-        if (c >= n)
-            return;
-        if (c + 1 < n && a[c].pre < a[c + 1].pre)
-            c++;
-        if (a[r].pre >= a[c].pre)
-            return;
-        item_swap(&a[r], &a[c]);
-        r = c;
-    }
-}
-
-static void sort_pre(struct item *a, size_t n, int depth)
-{
-    while (n > 16) {
-        if (depth-- == 0) {
-            for (size_t i = n / 2; i-- > 0;)
-                pre_sift(a, i, n);
-            for (size_t end = n; end > 1; end--) {
-                item_swap(&a[0], &a[end - 1]);
-                pre_sift(a, 0, end - 1);
-            }
-            return;
-        }
-        size_t m = n / 2;
-        if (a[m].pre < a[0].pre)
-            item_swap(&a[m], &a[0]);
-        if (a[n - 1].pre < a[0].pre)
-            item_swap(&a[n - 1], &a[0]);
-        if (a[n - 1].pre < a[m].pre)
-            item_swap(&a[n - 1], &a[m]);
-        uint64_t pivot = a[m].pre;
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (a[i].pre < pivot)
-                i++;
-            while (a[j].pre > pivot)
-                j--;
-            if (i >= j)
-                break;
-            item_swap(&a[i], &a[j]);
-            i++;
-            j--;
-        }
-        size_t left = j + 1;
-        if (left < n - left) {
-            sort_pre(a, left, depth);
-            a += left;
-            n -= left;
-        } else {
-            sort_pre(a + left, n - left, depth);
-            n = left;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        struct item t = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1].pre > t.pre) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = t;
-    }
-}
+#define LESS_KEY(x, y) (item_cmp((x), (y)) < 0)
+#define LESS_PRE(x, y) ((x)->pre < (y)->pre)
+/* sort_items: by whole key; sort_pre: by prefix only (integer compares) */
+DEFINE_INTROSORT(sort_items, LESS_KEY)
+DEFINE_INTROSORT(sort_pre, LESS_PRE)
 
 static int depth_limit(size_t n)
 {
