@@ -109,18 +109,18 @@ static int ent_cmp(const void *a, const void *b)
     return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
 }
 
-/* Builds generation NAME under root from obs[] (values as given); adds it to FILESET. */
-int build_gen(const char *root, const char *name, const struct tobs *obs, size_t n)
+int build_gen_keys(const char *root, const char *name, size_t n,
+                   size_t (*key_at)(void *ctx, size_t i, uint8_t *key, struct td_obs_value *v), void *ctx)
 {
     struct ents es = { 0 };
     char err[256] = "";
     uint32_t mn = UINT32_MAX, mx = 0;
     for (size_t i = 0; i < n; i++) {
         uint8_t k[4096];
-        size_t kl = obs_key(&obs[i], k);
-        struct td_obs_value v = { obs[i].count, obs[i].tf, obs[i].tl, 0, 0 };
+        struct td_obs_value v;
+        size_t kl = key_at(ctx, i, k, &v);
         if (kl == 0 || td_index_entries(k, kl, &v, collect, &es, err, sizeof err) != 0) {
-            TT_FAIL("observation %zu (%s): %s", i, obs[i].owner, err);
+            TT_FAIL("observation %zu: %s", i, kl ? err : "no key");
             return -1;
         }
         if (v.time_first < mn)
@@ -172,6 +172,21 @@ int build_gen(const char *root, const char *name, const struct tobs *obs, size_t
     }
     td_fileset_free(&fs);
     return 0;
+}
+
+static size_t tobs_at(void *ctx, size_t i, uint8_t *key, struct td_obs_value *v)
+{
+    const struct tobs *o = (const struct tobs *)ctx + i;
+    *v = (struct td_obs_value){ o->count, o->tf, o->tl, 0, 0 };
+    size_t kl = obs_key(o, key);
+    if (kl == 0)
+        TT_FAIL("observation %zu (%s): bad text", i, o->owner);
+    return kl;
+}
+
+int build_gen(const char *root, const char *name, const struct tobs *obs, size_t n)
+{
+    return build_gen_keys(root, name, n, tobs_at, (void *)obs);
 }
 
 void mkroot(char *root, size_t cap, const char *sub)

@@ -22,8 +22,13 @@ struct tobs {
 
 /* Rdata of type from text into out; 0 on a bad text. */
 size_t ix_rd_from_text(uint16_t type, const char *t, uint8_t *out);
-/* Builds generation NAME under root from obs[] (values as given); adds it to FILESET. 0 or -1
- * (after TT_FAIL). */
+/* Builds generation NAME under root from n observations (equal keys merged), the i-th given
+ * by key_at (its observation key, batch/obs.h, into key, at most 4096 octets, and its value;
+ * 0 = bad); adds it to FILESET. 0 or -1 (after TT_FAIL). */
+struct td_obs_value;
+int build_gen_keys(const char *root, const char *name, size_t n,
+                   size_t (*key_at)(void *ctx, size_t i, uint8_t *key, struct td_obs_value *v), void *ctx);
+/* The same from obs[] (values as given). */
 int build_gen(const char *root, const char *name, const struct tobs *obs, size_t n);
 /* root = ix_base/sub, emptied, with root/tmp. */
 void mkroot(char *root, size_t cap, const char *sub);

@@ -12,13 +12,13 @@
 #include "fileset.h"
 #include "generation.h"
 #include "index.h"
+#include "index_fixture.h"
 #include "keys.h"
 #include "tt.h"
 #include "varint.h"
 #include <stdlib.h>
 #include <unistd.h>
 
-static char base[128];
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint32_t rnd(uint32_t n)
@@ -211,111 +211,24 @@ static void make_set(struct rrset *s)
     s->klen = w;
 }
 
-struct ent {
-    uint8_t *k;
-    size_t kl;
-    uint8_t v[TD_INDEX_VALUE_MAX];
-    size_t vl;
-};
-struct ents {
-    struct ent *e;
-    size_t n, cap;
-};
-
-static int collect(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
-{
-    struct ents *es = ctx;
-    if (es->n == es->cap) {
-        es->cap = es->cap ? es->cap * 2 : 1024;
-        es->e = realloc(es->e, es->cap * sizeof *es->e);
-    }
-    struct ent *e = &es->e[es->n++];
-    e->k = malloc(klen);
-    memcpy(e->k, key, klen);
-    e->kl = klen;
-    e->vl = td_index_value_encode(v, e->v);
-    return 0;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-    const struct ent *x = a, *y = b;
-    int c = memcmp(x->k, y->k, x->kl < y->kl ? x->kl : y->kl);
-    return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
-}
-
 struct obs {
     size_t set;
     struct td_obs_value v;
 };
 
-/* Builds generation NAME under root from observations (equal keys merged); adds it to FILESET. */
-static int build_gen(const char *root, const char *name, const struct obs *o, size_t n)
+static size_t obs_at(void *ctx, size_t i, uint8_t *key, struct td_obs_value *v)
 {
-    struct ents es = { 0 };
-    char err[256] = "";
-    uint32_t mn = UINT32_MAX, mx = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct rrset *s = &sets[o[i].set];
-        if (td_index_entries(s->key, s->klen, &o[i].v, collect, &es, err, sizeof err) != 0) {
-            TT_FAIL("observation %zu: %s", i, err);
-            return -1;
-        }
-        if (o[i].v.time_first < mn)
-            mn = o[i].v.time_first;
-        if (o[i].v.time_last > mx)
-            mx = o[i].v.time_last;
-    }
-    qsort(es.e, es.n, sizeof *es.e, ent_cmp);
-    char tmp[400], fin[400];
-    snprintf(tmp, sizeof tmp, "%s/tmp/%s", root, name);
-    snprintf(fin, sizeof fin, "%s/%s", root, name);
-    struct td_gen_opts go = { 1000, 0, 1u << 20, 0 };
-    struct td_gen_build *b = td_gen_build_open(tmp, &go, err, sizeof err);
-    int rc = b ? 0 : -1;
-    for (size_t i = 0; i < es.n && rc == 0;) {
-        uint8_t v[TD_INDEX_VALUE_MAX];
-        size_t vl = es.e[i].vl;
-        memcpy(v, es.e[i].v, vl);
-        size_t j = i + 1;
-        for (; j < es.n && ent_cmp(&es.e[i], &es.e[j]) == 0; j++) {
-            uint8_t m[TD_INDEX_VALUE_MAX];
-            vl = td_index_value_merge(v, vl, es.e[j].v, es.e[j].vl, m);
-            memcpy(v, m, vl);
-        }
-        rc = td_gen_build_put(b, es.e[i].k, es.e[i].kl, v, vl, err, sizeof err);
-        i = j;
-    }
-    if (rc == 0)
-        rc = td_gen_build_finish(&b, mn, mx, "test", fin, err, sizeof err);
-    else
-        td_gen_build_abort(&b);
-    for (size_t i = 0; i < es.n; i++)
-        free(es.e[i].k);
-    free(es.e);
-    if (rc != 0) {
-        TT_FAIL("build %s: %s", name, err);
-        return -1;
-    }
-    struct td_fileset fs;
-    struct td_fileset_gen g = { "", name[0], mn, mx };
-    snprintf(g.name, sizeof g.name, "%s", name);
-    if (td_fileset_load(root, &fs, err, sizeof err) != 0 || td_fileset_put(&fs, &g, err, sizeof err) != 0 ||
-        td_fileset_store(root, &fs, err, sizeof err) != 0) {
-        TT_FAIL("fileset: %s", err);
-        return -1;
-    }
-    td_fileset_free(&fs);
-    return 0;
+    const struct obs *o = (const struct obs *)ctx + i;
+    const struct rrset *s = &sets[o->set];
+    *v = o->v;
+    memcpy(key, s->key, s->klen);
+    return s->klen;
 }
 
-static void mkroot(char *root, size_t cap, const char *sub)
+/* Builds generation NAME under root from observations (equal keys merged); adds it to FILESET. */
+static int build_gen_obs(const char *root, const char *name, const struct obs *o, size_t n)
 {
-    snprintf(root, cap, "%s/%s", base, sub);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/tmp", root, root);
-    if (system(cmd) != 0)
-        TT_FAIL("cannot make %s", root);
+    return build_gen_keys(root, name, n, obs_at, (void *)o);
 }
 
 /* ---------- running queries ---------- */
@@ -582,10 +495,10 @@ static void test_property(void)
             }
         for (unsigned g = 0; g < NGEN; g++) {
             snprintf(name, sizeof name, "h.20260101%02u.0", g);
-            if (build_gen(r4, name, gens[g], PERGEN) != 0)
+            if (build_gen_obs(r4, name, gens[g], PERGEN) != 0)
                 return;
         }
-        if (build_gen(r1, "d.20260101.0", all, na) != 0)
+        if (build_gen_obs(r1, "d.20260101.0", all, na) != 0)
             return;
         char err[256];
         struct td_index *i4 = td_index_open(r4, NULL, err, sizeof err);
@@ -666,11 +579,11 @@ static void test_property(void)
 
 int main(void)
 {
-    snprintf(base, sizeof base, "/tmp/test_index_prop.%d", (int)getpid());
+    snprintf(ix_base, sizeof ix_base, "/tmp/test_index_prop.%d", (int)getpid());
     make_names();
     TT_RUN(test_property);
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", ix_base);
     if (system(cmd) != 0)
         return 1;
     return tt_finish();
