@@ -163,6 +163,13 @@ static int parse_key(const uint8_t *key, size_t len, struct td_obs_key *k)
     return 0;
 }
 
+struct td_cof_entry td_obs_cof_entry(const struct td_obs_key *k, const struct td_obs_value *v)
+{
+    struct td_cof_entry e = { k->owner, k->owner_len, k->rrtype, k->bailiwick, k->bailiwick_len, k->nrdata,
+                              k->rdata, k->rdlen, v->count, v->time_first, v->time_last };
+    return e;
+}
+
 int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k)
 {
     if (!k)

@@ -14,6 +14,7 @@
 #define TD_OBS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "cof.h"
 #include "rrset.h"
 
 #define TD_OBS_KEY_MAX (2 * 256 + 8 + 65536 * 2)
@@ -43,6 +44,8 @@ struct td_obs_key {
 };
 /* 0, or -1 if the key is malformed. */
 int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k);
+/* A decoded observation and its value as the COF writer's entry (pointers into k). */
+struct td_cof_entry td_obs_cof_entry(const struct td_obs_key *k, const struct td_obs_value *v);
 static inline void td_obs_merge(struct td_obs_value *a, const struct td_obs_value *b)
 {
     a->count += b->count;

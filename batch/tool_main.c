@@ -93,9 +93,9 @@ static int run(int argc, char **argv)
  * entry whose names cannot be printed is skipped (the decoder checked them, so none is). */
 static void entry_json(struct td_json *j, const struct td_obs_key *k, const struct td_obs_value *v, int is_discard)
 {
-    const struct td_cof_entry e = { k->owner, k->owner_len, k->rrtype, is_discard ? NULL : k->bailiwick,
-                                    k->bailiwick_len, k->nrdata, k->rdata, k->rdlen, v->count, v->time_first,
-                                    v->time_last };
+    struct td_cof_entry e = td_obs_cof_entry(k, v);
+    if (is_discard)
+        e.bailiwick = NULL;
     if (td_cof_object_open(j, &e, 0) != 0)
         return;
     if (is_discard) {

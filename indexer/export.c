@@ -24,19 +24,7 @@ int td_export_line(struct td_json *j, const uint8_t *key, size_t klen, const str
         td_errf(err, errlen, "malformed observation key");
         return -1;
     }
-    struct td_cof_entry e = {
-        .owner = k.owner,
-        .owner_len = k.owner_len,
-        .rrtype = k.rrtype,
-        .bailiwick = k.bailiwick,
-        .bailiwick_len = k.bailiwick_len,
-        .nrdata = k.nrdata,
-        .rdata = k.rdata,
-        .rdlen = k.rdlen,
-        .count = v->count,
-        .time_first = v->time_first,
-        .time_last = v->time_last,
-    };
+    struct td_cof_entry e = td_obs_cof_entry(&k, v);
     if (td_cof_object_open(j, &e, 0) != 0) {
         td_errf(err, errlen, "a name cannot be printed");
         return -1;

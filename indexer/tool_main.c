@@ -23,6 +23,7 @@
 #include "fileset.h"
 #include "generation.h"
 #include "index.h"
+#include "output.h"
 #include "json.h"
 #include "dns_wire.h"
 #include "keys.h"
@@ -664,19 +665,7 @@ static int query(int argc, char **argv)
     struct td_index_result r;
     int rc;
     while ((rc = td_index_next(it, &r)) == 1) {
-        struct td_cof_entry e = {
-            .owner = r.owner,
-            .owner_len = r.owner_len,
-            .rrtype = r.rrtype,
-            .bailiwick = r.bailiwick,
-            .bailiwick_len = r.bailiwick_len,
-            .nrdata = r.is_rdata ? 1 : r.nrdata,
-            .rdata = r.rdata,
-            .rdlen = r.rdlen,
-            .count = r.count,
-            .time_first = r.time_first,
-            .time_last = r.time_last,
-        };
+        struct td_cof_entry e = td_qout_cof_entry(&r);
         if (td_cof_object(&j, &e, r.is_rdata ? TD_COF_RDATA_STRING : 0) != 0) {
             fprintf(stderr, "%s query: a name cannot be printed\n", prog);
             continue;

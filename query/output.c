@@ -48,7 +48,7 @@ static void mark_restore(struct td_json *j, const struct mark *m)
         j->buf[j->len] = 0;
 }
 
-static struct td_cof_entry entry_of(const struct td_index_result *res)
+struct td_cof_entry td_qout_cof_entry(const struct td_index_result *res)
 {
     struct td_cof_entry e = { res->owner, res->owner_len, res->rrtype, res->bailiwick, res->bailiwick_len,
                               res->nrdata, res->rdata, res->rdlen, res->count, res->time_first, res->time_last };
@@ -57,7 +57,7 @@ static struct td_cof_entry entry_of(const struct td_index_result *res)
 
 int td_qout_result(struct td_json *j, const struct td_qrequest *req, const struct td_index_result *res)
 {
-    struct td_cof_entry e = entry_of(res);
+    struct td_cof_entry e = td_qout_cof_entry(res);
     unsigned flags = cof_flags(req);
     struct mark m;
     mark_take(j, &m);

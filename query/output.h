@@ -15,11 +15,14 @@
 #ifndef TD_QUERY_OUTPUT_H
 #define TD_QUERY_OUTPUT_H
 #include <stdint.h>
+#include "cof.h"
 #include "json.h"
 #include "index.h"
 #include "request.h"
 
 void td_qout_begin(struct td_json *j, const struct td_qrequest *req);
+/* An index result as the COF writer's entry (pointers into res; an rdata result has one rdata). */
+struct td_cof_entry td_qout_cof_entry(const struct td_index_result *res);
 /* One lookup result (V2: one line; V1: one line; CIRCL: one line per rdata). 0, or -1 if the
  * result could not be printed (nothing appended; the caller counts it and goes on). */
 int td_qout_result(struct td_json *j, const struct td_qrequest *req, const struct td_index_result *res);
