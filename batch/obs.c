@@ -36,33 +36,6 @@
 
 /* ---------- keys ---------- */
 
-/* rev(name) into out; returns octets written (== len) or 0 if malformed or no room (out may
- * then hold garbage). One pass: the label at name offset o (sz octets) goes to
- * out[len - 1 - o - sz ..]. Refused: len outside 1..255, a label over 63 octets, more than
- * 127 labels, a name that does not end with its root octet exactly at len. */
-static size_t put_rev_name(const uint8_t *name, size_t len, uint8_t *out, size_t cap)
-{
-    if (len < 1 || len > TD_DNS_NAME_MAX || len > cap)
-        return 0;
-    size_t o = 0;
-    int n = 0;
-    for (;;) {
-        uint8_t l = name[o];
-        if (l == 0)
-            break;
-        size_t sz = 1u + l;
-        if (l > 63 || n >= 127 || o + sz >= len) /* the root octet must still fit after it */
-            return 0;
-        memcpy(out + len - 1 - o - sz, name + o, sz);
-        n++;
-        o += sz;
-    }
-    if (o + 1 != len)
-        return 0;
-    out[len - 1] = 0;
-    return len;
-}
-
 size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *s,
                          const uint8_t *zone, size_t zone_len, uint8_t *out, size_t cap)
 {
@@ -70,11 +43,11 @@ size_t td_obs_key_encode(const struct td_rrset_buf *buf, const struct td_rrset *
         return 0;
     if ((size_t)s->first + s->count > buf->nrdata || buf->nrdata > TD_RRSET_RDATA_MAX)
         return 0;
-    size_t o = put_rev_name(s->owner, s->owner_len, out, cap);
+    size_t o = td_dns_name_reverse(s->owner, s->owner_len, out, cap);
     if (o == 0 || cap - o < td_varint_len(s->type))
         return 0;
     o += td_varint_put(out + o, s->type);
-    size_t z = put_rev_name(zone, zone_len, out + o, cap - o);
+    size_t z = td_dns_name_reverse(zone, zone_len, out + o, cap - o);
     if (z == 0)
         return 0;
     o += z;

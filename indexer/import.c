@@ -20,20 +20,6 @@ static void j_put(json_t *o)
 
 /* ---- one line */
 
-/* Reversed labels of a wire name, then the root octet. */
-static size_t rev_name(const uint8_t *n, size_t len, uint8_t *out)
-{
-    size_t pos[128], nl = 0, o = 0;
-    for (size_t i = 0; i < len && n[i] && nl < 128; i += 1 + (size_t)n[i])
-        pos[nl++] = i;
-    while (nl--) {
-        memcpy(out + o, n + pos[nl], 1 + (size_t)n[pos[nl]]);
-        o += 1 + (size_t)n[pos[nl]];
-    }
-    out[o++] = 0;
-    return o;
-}
-
 struct rd {
     const uint8_t *p;
     uint16_t len;
@@ -144,9 +130,9 @@ int td_cof_line_parse(const char *line, size_t len, uint8_t *key, size_t *klen, 
     }
     qsort(rds, n, sizeof rds[0], rd_cmp);
     /* key: rev(owner) | varint type | rev(bailiwick) | { varint len, rdata }* */
-    size_t k = rev_name(owner, (size_t)ol, key);
+    size_t k = td_dns_name_reverse(owner, (size_t)ol, key, TD_DNS_NAME_MAX);
     k += td_varint_put(key + k, type);
-    k += rev_name(bw, (size_t)bl, key + k);
+    k += td_dns_name_reverse(bw, (size_t)bl, key + k, TD_DNS_NAME_MAX);
     for (size_t r = 0; r < n; r++) {
         if (r && rd_cmp(&rds[r - 1], &rds[r]) == 0)
             continue;

@@ -28,24 +28,10 @@ static size_t name_len(const uint8_t *p, size_t len)
     }
 }
 
-/* Reverses the labels of a valid label sequence of n octets (including the root octet) into
- * out (n octets; not overlapping). */
+/* Reverses the labels of a valid wire name of n octets (callers checked it) into out. */
 static void name_reverse(const uint8_t *p, size_t n, uint8_t *out)
 {
-    size_t starts[128];
-    size_t nl = 0, o = 0, w = 0;
-    while (p[o] != 0) {
-        starts[nl++] = o;
-        o += 1 + (size_t)p[o];
-    }
-    while (nl > 0) {
-        size_t s = starts[--nl];
-        size_t l = 1 + (size_t)p[s];
-        memcpy(out + w, p + s, l);
-        w += l;
-    }
-    out[w] = 0;
-    (void)n;
+    (void)td_dns_name_reverse(p, n, out, n);
 }
 
 /* Checks a caller's wire name (exactly nlen octets) and writes it lowercased into out. */

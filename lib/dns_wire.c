@@ -428,6 +428,33 @@ void td_dns_name_lower(uint8_t *name, size_t len)
     td_dns_name_lower_copy(name, name, len);
 }
 
+/* rev(name) into out; returns octets written (== len) or 0 if malformed or no room (out may
+ * then hold garbage). One pass: the label at name offset o (sz octets) goes to
+ * out[len - 1 - o - sz ..]. Refused: len outside 1..255, a label over 63 octets, more than
+ * 127 labels, a name that does not end with its root octet exactly at len. */
+size_t td_dns_name_reverse(const uint8_t *name, size_t len, uint8_t *out, size_t cap)
+{
+    if (len < 1 || len > TD_DNS_NAME_MAX || len > cap)
+        return 0;
+    size_t o = 0;
+    int n = 0;
+    for (;;) {
+        uint8_t l = name[o];
+        if (l == 0)
+            break;
+        size_t sz = 1u + l;
+        if (l > 63 || n >= 127 || o + sz >= len) /* the root octet must still fit after it */
+            return 0;
+        memcpy(out + len - 1 - o - sz, name + o, sz);
+        n++;
+        o += sz;
+    }
+    if (o + 1 != len)
+        return 0;
+    out[len - 1] = 0;
+    return len;
+}
+
 int td_dns_name_equal_nocase(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
     if (alen != blen)

@@ -112,6 +112,11 @@ enum td_dns_res td_dns_rdata_uncompress(const uint8_t *msg, size_t len, const st
  * in place or (lower_copy) into dst of len octets (dst == src allowed, no other overlap). */
 void td_dns_name_lower(uint8_t *name, size_t len);
 void td_dns_name_lower_copy(uint8_t *dst, const uint8_t *src, size_t len);
+/* The labels of a wire name in reverse order, then the root octet ("www.example.com" becomes
+ * \x03com\x07example\x03www\x00: the index and observation key order). Returns len, or 0 for a
+ * malformed name (len outside 1..255, a label over 63 octets, the root octet not at len - 1) or
+ * cap < len (out may then hold garbage). out must not overlap name. */
+size_t td_dns_name_reverse(const uint8_t *name, size_t len, uint8_t *out, size_t cap);
 int td_dns_name_equal_nocase(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* 1 if `name` equals `zone` or is below it (case-insensitive, label-aligned). */
 int td_dns_name_is_below(const uint8_t *name, size_t nlen, const uint8_t *zone, size_t zlen);

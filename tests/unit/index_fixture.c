@@ -37,18 +37,7 @@ size_t ix_rd_from_text(uint16_t type, const char *t, uint8_t *out)
 
 static size_t rev_name(const uint8_t *n, size_t len, uint8_t *out)
 {
-    size_t offs[128], k = 0, o = 0;
-    while (o < len && n[o]) {
-        offs[k++] = o;
-        o += 1 + n[o];
-    }
-    size_t w = 0;
-    while (k-- > 0) {
-        memcpy(out + w, n + offs[k], 1 + n[offs[k]]);
-        w += 1 + n[offs[k]];
-    }
-    out[w++] = 0;
-    return w;
+    return td_dns_name_reverse(n, len, out, len);
 }
 
 static size_t obs_key(const struct tobs *o, uint8_t *k)

@@ -528,6 +528,25 @@ static void test_lower_every_octet(void)
     CHECK_EQ(bad, 0);
 }
 
+/* td_dns_name_reverse: exact reversed names, the root, and refused names. */
+static void test_name_reverse(void)
+{
+    uint8_t out[300];
+    const uint8_t www[] = "\x03www\x07" "example\x03" "com";   /* + the terminating NUL = root */
+    CHECK_EQ(td_dns_name_reverse(www, sizeof www, out, sizeof out), sizeof www);
+    CHECK(memcmp(out, "\x03" "com\x07" "example\x03www\x00", sizeof www) == 0);
+    const uint8_t root[] = { 0 };
+    CHECK_EQ(td_dns_name_reverse(root, 1, out, sizeof out), 1);
+    CHECK_EQ(out[0], 0);
+    CHECK_EQ(td_dns_name_reverse(www, sizeof www, out, sizeof www - 1), 0); /* no room */
+    CHECK_EQ(td_dns_name_reverse(www, sizeof www - 1, out, sizeof out), 0); /* root octet missing */
+    const uint8_t longlabel[] = { 64, 'a' };
+    CHECK_EQ(td_dns_name_reverse(longlabel, sizeof longlabel, out, sizeof out), 0);
+    const uint8_t early[] = { 1, 'a', 0, 1, 'b', 0 };                       /* root before the end */
+    CHECK_EQ(td_dns_name_reverse(early, sizeof early, out, sizeof out), 0);
+    CHECK_EQ(td_dns_name_reverse(www, 0, out, sizeof out), 0);
+}
+
 int main(void)
 {
     TT_RUN(test_valid_messages);
@@ -539,6 +558,7 @@ int main(void)
     TT_RUN(test_uncompress_lower);
     TT_RUN(test_name_helpers);
     TT_RUN(test_lower_every_octet);
+    TT_RUN(test_name_reverse);
     TT_RUN(test_descriptors);
     return tt_finish();
 }

@@ -72,18 +72,7 @@ static void make_names(void)
 
 static size_t rev_name(const uint8_t *n, size_t len, uint8_t *out)
 {
-    size_t offs[128], k = 0, o = 0;
-    while (o < len && n[o]) {
-        offs[k++] = o;
-        o += 1 + n[o];
-    }
-    size_t w = 0;
-    while (k-- > 0) {
-        memcpy(out + w, n + offs[k], 1 + n[offs[k]]);
-        w += 1 + n[offs[k]];
-    }
-    out[w++] = 0;
-    return w;
+    return td_dns_name_reverse(n, len, out, len);
 }
 
 /* The first labels of a name (X of X.*): drops 1..labels-1 labels on the right. */
