@@ -63,6 +63,8 @@ BPF_CHECK := $(BUILD)/bpf/frame_check.bpf.o
 # PROGRAMS, anything else `all` must build to EXTRA_ALL, and defines its bench-* target.
 # Their test binaries go to $(BUILD)/tests/test_* so that tests/run.sh runs them.
 EXTRA_ALL := $(BUILD)/bin/tapdns-jobs
+# (the fragments define rules: without this, plain `make` would build only their first target)
+.DEFAULT_GOAL := all
 -include xdp/build.mk dpdk-capture/build.mk ship/build.mk
 
 .PHONY: all test check fuzz deps bench bench-capture bench-batch bench-index bench-query clean
