@@ -162,6 +162,21 @@ out:
 
 /* ---- files */
 
+/* Line ln of path: parsed and emitted (a blank line is skipped). 0, or -1 with err "PATH:LN: reason". */
+static int one_line(const char *path, uint64_t ln, const char *line, size_t len, uint8_t *key, td_cof_emit_fn emit,
+                    void *ctx, char *err, size_t errlen)
+{
+    char e2[400];
+    size_t klen;
+    struct td_obs_value v;
+    int r = td_cof_line_parse(line, len, key, &klen, &v, e2, sizeof e2);
+    if (r < 0 || (r == 1 && emit(ctx, key, klen, &v, e2, sizeof e2) != 0)) {
+        td_errf(err, errlen, "%s:%llu: %s", path, (unsigned long long)ln, e2);
+        return -1;
+    }
+    return 0;
+}
+
 int td_cof_import_file(const char *path, td_cof_emit_fn emit, void *ctx, uint64_t *lines, char *err,
                        size_t errlen)
 {
@@ -172,7 +187,6 @@ int td_cof_import_file(const char *path, td_cof_emit_fn emit, void *ctx, uint64_
     uint8_t *ibuf = malloc(icap), *obuf = malloc(ocap), *key = malloc(TD_OBS_KEY_MAX);
     char *lbuf = malloc(lcap);
     ZSTD_DCtx *z = ZSTD_createDCtx();
-    char e2[400];
     if (!f) {
         td_errf(err, errlen, "%s: %s", path, strerror(errno));
         goto out;
@@ -213,14 +227,8 @@ int td_cof_import_file(const char *path, td_cof_emit_fn emit, void *ctx, uint64_
                     lbuf[llen++] = (char)c;
                     continue;
                 }
-                ln++;
-                size_t klen;
-                struct td_obs_value v;
-                int r = td_cof_line_parse(lbuf, llen, key, &klen, &v, e2, sizeof e2);
-                if (r < 0 || (r == 1 && emit(ctx, key, klen, &v, e2, sizeof e2) != 0)) {
-                    td_errf(err, errlen, "%s:%llu: %s", path, (unsigned long long)ln, e2);
+                if (one_line(path, ++ln, lbuf, llen, key, emit, ctx, err, errlen) != 0)
                     goto out;
-                }
                 llen = 0;
             }
         }
@@ -234,16 +242,8 @@ int td_cof_import_file(const char *path, td_cof_emit_fn emit, void *ctx, uint64_
                 any ? "truncated zstd frame" : "empty file (not zstd)");
         goto out;
     }
-    if (llen) { /* a last line without its newline */
-        ln++;
-        size_t klen;
-        struct td_obs_value v;
-        int r = td_cof_line_parse(lbuf, llen, key, &klen, &v, e2, sizeof e2);
-        if (r < 0 || (r == 1 && emit(ctx, key, klen, &v, e2, sizeof e2) != 0)) {
-            td_errf(err, errlen, "%s:%llu: %s", path, (unsigned long long)ln, e2);
-            goto out;
-        }
-    }
+    if (llen && one_line(path, ++ln, lbuf, llen, key, emit, ctx, err, errlen) != 0) /* no final newline */
+        goto out;
     rc = 0;
 out:
     if (lines)

@@ -194,6 +194,17 @@ static struct td_qstream *stream_get(struct td_qserver *srv)
     return s;
 }
 
+/* A stream's own memory and events (it is on no list any more). */
+static void stream_free(struct td_qstream *s)
+{
+    td_json_free(&s->j);
+    if (s->slice_ev)
+        event_free(s->slice_ev);
+    if (s->deadline_ev)
+        event_free(s->deadline_ev);
+    free(s);
+}
+
 void td_qserver_stream_done(struct td_qserver *srv, struct td_qstream *s)
 {
     TAILQ_REMOVE(&srv->active, s, link);
@@ -209,12 +220,7 @@ void td_qserver_stream_done(struct td_qserver *srv, struct td_qstream *s)
         srv->nfree++;
         return;
     }
-    td_json_free(&s->j);
-    if (s->slice_ev)
-        event_free(s->slice_ev);
-    if (s->deadline_ev)
-        event_free(s->deadline_ev);
-    free(s);
+    stream_free(s);
 }
 
 void td_qserver_resume_parked(struct td_qserver *srv)
@@ -613,12 +619,7 @@ void td_qserver_free(struct td_qserver **sp)
     struct td_qstream *s;
     while ((s = TAILQ_FIRST(&srv->free)) != NULL) {
         TAILQ_REMOVE(&srv->free, s, link);
-        td_json_free(&s->j);
-        if (s->slice_ev)
-            event_free(s->slice_ev);
-        if (s->deadline_ev)
-            event_free(s->deadline_ev);
-        free(s);
+        stream_free(s);
     }
     td_qreload_fini(&srv->rl);
     if (srv->save_ev)
