@@ -47,15 +47,13 @@
 static const char *prog = "tapdns-index";
 
 /* The config of this run. Option strings (--db from index.db, ...) point into it, so it lives
- * until main returns; the commands' own td_config_free(&cfg) calls get NULL. */
+ * until main returns. */
 static struct td_config *run_cfg;
 
-static int parse(const char *synopsis, const struct td_option *opts, int argc, char **argv, int *first,
-                 struct td_config **cfg)
+static int parse(const char *synopsis, const struct td_option *opts, int argc, char **argv, int *first)
 {
     int r = td_cli_main_parse(prog, synopsis, opts, argc, argv, first, td_config_known_keys, &run_cfg, stdout,
                               stderr);
-    *cfg = NULL;
     return r;
 }
 
@@ -138,13 +136,11 @@ static int build_or_import(int argc, char **argv, int is_import)
         { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "no counters", NULL, 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
-    struct td_config *cfg = NULL;
     int first;
     const char *cmd = is_import ? "import" : "build";
     int pr = parse(is_import ? "import --db ROOT --hour YYYYMMDDHH [OPTIONS] FILE.cof.zst..."
                              : "build --db ROOT --hour YYYYMMDDHH [OPTIONS] OBS...",
-                   opts, argc, argv, &first, &cfg);
-    td_config_free(&cfg);
+                   opts, argc, argv, &first);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     if (!td_tier_period_ok('h', hour)) {
@@ -196,10 +192,8 @@ static int merge(int argc, char **argv)
         { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "no counters", NULL, 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
-    struct td_config *cfg = NULL;
     int first;
-    int pr = parse("merge --db ROOT --day YYYYMMDD | --month YYYYMM", opts, argc, argv, &first, &cfg);
-    td_config_free(&cfg);
+    int pr = parse("merge --db ROOT --day YYYYMMDD | --month YYYYMM", opts, argc, argv, &first);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     char tier = day ? 'd' : 'm';
@@ -282,10 +276,8 @@ static int rebuild(int argc, char **argv)
         { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "no counters", NULL, 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
-    struct td_config *cfg = NULL;
     int first;
-    int pr = parse("rebuild --db ROOT OBS... | --obs DIR", opts, argc, argv, &first, &cfg);
-    td_config_free(&cfg);
+    int pr = parse("rebuild --db ROOT OBS... | --obs DIR", opts, argc, argv, &first);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     char **files = argv + first, **listed = NULL;
@@ -334,10 +326,8 @@ static int export(int argc, char **argv)
         { "quiet", 'q', TD_OPT_FLAG, &quiet, NULL, "no counters", NULL, 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
-    struct td_config *cfg = NULL;
     int first;
-    int pr = parse("export --db ROOT --gen NAME --out FILE", opts, argc, argv, &first, &cfg);
-    td_config_free(&cfg);
+    int pr = parse("export --db ROOT --gen NAME --out FILE", opts, argc, argv, &first);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     if (first < argc || level > 19) {
@@ -486,10 +476,8 @@ static int info(int argc, char **argv)
         { "config", 'c', TD_OPT_STRING, &config, "FILE", "config file (options given here win)", NULL, 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
-    struct td_config *cfg = NULL;
     int first;
-    int pr = parse("info --db ROOT", opts, argc, argv, &first, &cfg);
-    td_config_free(&cfg);
+    int pr = parse("info --db ROOT", opts, argc, argv, &first);
     if (pr != 0)
         return pr < 0 ? 2 : 0;
     if (first < argc) {
@@ -574,14 +562,11 @@ static int query(int argc, char **argv)
         { "offset", 0, TD_OPT_UINT, &offset, "N", "skip the first N results", NULL, 0 },
         { NULL, 0, 0, NULL, NULL, NULL, NULL, 0 },
     };
-    struct td_config *cfg = NULL;
     int first;
     const char *syn = "query --db ROOT rrset NAME[/TYPE[/BAILIWICK]] | rdata name NAME[/TYPE] | rdata ip ADDR[,PFX]|A-B";
-    int pr = parse(syn, opts, argc, argv, &first, &cfg);
-    if (pr != 0) {
-        td_config_free(&cfg);
+    int pr = parse(syn, opts, argc, argv, &first);
+    if (pr != 0)
         return pr < 0 ? 2 : 0;
-    }
     struct td_index_query q;
     memset(&q, 0, sizeof q);
     q.rrtype = TD_INDEX_ANY;
@@ -633,12 +618,10 @@ static int query(int argc, char **argv)
         bad |= parse_ip(arg, &q);
     } else {
         fprintf(stderr, "%s query: expected %s\n", prog, syn + 6);
-        td_config_free(&cfg);
         return 2;
     }
     if (bad || tfb > UINT32_MAX || tfa > UINT32_MAX || tlb > UINT32_MAX || tla > UINT32_MAX) {
         fprintf(stderr, "%s query: bad name, type, address or time\n", prog);
-        td_config_free(&cfg);
         return 2;
     }
     q.time_first_before = (uint32_t)tfb;
@@ -649,7 +632,6 @@ static int query(int argc, char **argv)
     q.offset = offset;
     char err[512];
     struct td_index *idx = td_index_open(root, NULL, err, sizeof err);
-    td_config_free(&cfg);
     if (!idx) {
         fprintf(stderr, "%s: %s: %s\n", prog, root, err);
         return 1;
