@@ -178,6 +178,36 @@ int build_gen(const char *root, const char *name, const struct tobs *obs, size_t
     return build_gen_keys(root, name, n, tobs_at, (void *)obs);
 }
 
+void build_one_and_three(const struct tobs *obs, size_t n, char *root1, char *root3, size_t cap)
+{
+    mkroot(root1, cap, "one");
+    mkroot(root3, cap, "three");
+    build_gen(root1, "h.2026010100.0", obs, n);
+    struct tobs *parts[3];
+    size_t np[3] = { 0, 0, 0 };
+    for (int g = 0; g < 3; g++)
+        parts[g] = malloc((n ? n : 1) * sizeof *parts[g]);
+    for (size_t i = 0; i < n; i++) {
+        struct tobs o = obs[i];
+        if (o.count >= 2) {
+            struct tobs a = o, b = o;
+            a.count = 1;
+            a.tl = a.tf;
+            b.count = o.count - 1;
+            b.tf = b.tl;
+            parts[0][np[0]++] = a;
+            parts[2][np[2]++] = b;
+        } else {
+            parts[i % 3][np[i % 3]++] = o;
+        }
+    }
+    build_gen(root3, "h.2026010100.0", parts[0], np[0]);
+    build_gen(root3, "h.2026010101.0", parts[1], np[1]);
+    build_gen(root3, "h.2026010102.0", parts[2], np[2]);
+    for (int g = 0; g < 3; g++)
+        free(parts[g]);
+}
+
 void mkroot(char *root, size_t cap, const char *sub)
 {
     snprintf(root, cap, "%s/%s", ix_base, sub);

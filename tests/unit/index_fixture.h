@@ -30,6 +30,11 @@ int build_gen_keys(const char *root, const char *name, size_t n,
                    size_t (*key_at)(void *ctx, size_t i, uint8_t *key, struct td_obs_value *v), void *ctx);
 /* The same from obs[] (values as given). */
 int build_gen(const char *root, const char *name, const struct tobs *obs, size_t n);
+/* obs as one generation under ix_base/one (root1), and the same data in 3 generations under
+ * ix_base/three (root3): an observation of count >= 2 is split into (1, tf, tf) in gen 0 and
+ * (count-1, tl, tl) in gen 2, so only the read-time merge gives back its values; count 1 goes to
+ * generation i % 3. */
+void build_one_and_three(const struct tobs *obs, size_t n, char *root1, char *root3, size_t cap);
 /* root = ix_base/sub, emptied, with root/tmp. */
 void mkroot(char *root, size_t cap, const char *sub);
 /* A result as "owner type bailiwick rdata|rdata cCOUNT tf-tl\n". */

@@ -78,33 +78,10 @@ static const struct tobs fixed[] = {
 
 static char root1[256], root3[256];
 
-/* One generation of everything, and the same data in 3 generations: an observation of
- * count >= 2 is split into (1, tf, tf) in gen 0 and (count-1, tl, tl) in gen 2, so only the
- * read-time merge gives back its values; count 1 goes to generation i % 3. */
+/* One generation of everything, and the same data in 3 generations (index_fixture.h). */
 static void build_fixed(void)
 {
-    mkroot(root1, sizeof root1, "one");
-    mkroot(root3, sizeof root3, "three");
-    build_gen(root1, "h.2026010100.0", fixed, NFIXED);
-    struct tobs parts[3][NFIXED];
-    size_t np[3] = { 0, 0, 0 };
-    for (size_t i = 0; i < NFIXED; i++) {
-        struct tobs o = fixed[i];
-        if (o.count >= 2) {
-            struct tobs a = o, b = o;
-            a.count = 1;
-            a.tl = a.tf;
-            b.count = o.count - 1;
-            b.tf = b.tl;
-            parts[0][np[0]++] = a;
-            parts[2][np[2]++] = b;
-        } else {
-            parts[i % 3][np[i % 3]++] = o;
-        }
-    }
-    build_gen(root3, "h.2026010100.0", parts[0], np[0]);
-    build_gen(root3, "h.2026010101.0", parts[1], np[1]);
-    build_gen(root3, "h.2026010102.0", parts[2], np[2]);
+    build_one_and_three(fixed, NFIXED, root1, root3, sizeof root1);
 }
 
 struct qcase {
