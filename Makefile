@@ -11,6 +11,7 @@
 #   make bench-index     index build/read benchmark (N=10000000 RRsets by default)
 BUILD     ?= build
 CC        ?= cc
+CXX       ?= c++
 CLANG     ?= clang
 SANITIZER ?=
 
@@ -18,9 +19,13 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -Iquery -MMD -MP
-LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -ljansson -lpthread
+# indexer/sstable.cc, the one C++ file (LevelDB's table API has no C face)
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE -Ilib -Iindexer -MMD -MP
+LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -ljansson -lpthread -lstdc++
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+CXXFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
@@ -30,7 +35,8 @@ LIB_SRC   := $(wildcard lib/*.c) $(filter-out spool/tool_%.c,$(wildcard spool/*.
              $(filter-out batch/tool_%.c,$(wildcard batch/*.c)) \
              $(filter-out indexer/tool_%.c,$(wildcard indexer/*.c)) \
              $(filter-out query/main_%.c,$(wildcard query/*.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_CXX   := $(wildcard indexer/*.cc)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
 LIB_A     := $(BUILD)/libtapdns.a
 
 SPOOL_SRC := $(wildcard spool/tool_*.c)
@@ -76,6 +82,10 @@ $(BUILD)/obj/bench/%.o: CFLAGS += -Itests/unit
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -24,7 +24,7 @@ dir=$(mktemp -d "${BENCH_DIR:-/tmp}/bench_query.XXXXXX")
 spid=
 cleanup() { [ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
-LIBS="-lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -ljansson -lpthread"
+LIBS="-lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -ljansson -lpthread -lstdc++"
 cc -O2 -std=gnu11 -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -o "$dir/gen_obs" tests/query/gen_obs.c \
     "$BUILD/libtapdns.a" $LIBS
 

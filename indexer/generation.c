@@ -1,5 +1,7 @@
 /* generation.c: see generation.h. */
 #include "generation.h"
+#include "bloom.h"
+#include "sstable.h"
 #include "errf.h"
 #include "keys.h"
 #include "durable.h"
@@ -7,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <leveldb/c.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,11 @@
 #include <unistd.h>
 
 struct td_gen_build {
-    leveldb_t *db;
-    leveldb_options_t *opt;
-    leveldb_filterpolicy_t *bloom;
-    leveldb_writeoptions_t *wopt;
-    leveldb_writebatch_t *batch;
-    size_t batch_entries, in_batch;
+    struct td_sst_writer *w;  /* the table being filled; NULL between tables */
+    struct td_bloom_build bloom;
+    FILE *tables;             /* TABLES, being written */
+    size_t block_size, max_file;
+    int restart;
     uint8_t *prev;            /* previous key (copy) */
     size_t prev_len, prev_cap;
     uint8_t used[256];        /* type bytes seen: one VERSION entry each */
@@ -31,27 +31,26 @@ struct td_gen_build {
 
 static void destroy(struct td_gen_build *b)
 {
-    if (b->db)
-        leveldb_close(b->db);
-    if (b->batch)
-        leveldb_writebatch_destroy(b->batch);
-    if (b->wopt)
-        leveldb_writeoptions_destroy(b->wopt);
-    if (b->opt)
-        leveldb_options_destroy(b->opt);
-    if (b->bloom)
-        leveldb_filterpolicy_destroy(b->bloom);
+    td_sst_abandon(&b->w);
+    if (b->tables)
+        fclose(b->tables);
+    td_bloom_build_free(&b->bloom);
     free(b->prev);
     free(b);
+}
+
+static int table_path(const struct td_gen_build *b, uint64_t n, const char *ext, char *out, size_t cap)
+{
+    return snprintf(out, cap, "%s/%06llu.%s", b->dir, (unsigned long long)n, ext) < (int)cap ? 0 : -1;
 }
 
 struct td_gen_build *td_gen_build_open(const char *dir_tmp, const struct td_gen_opts *opts, char *err,
                                        size_t errlen)
 {
-    struct td_gen_opts o = { 0, 0, 0, 0 };
+    struct td_gen_opts o = { 0, 0, 0 };
     if (opts)
         o = *opts;
-    if (strlen(dir_tmp) >= PATH_MAX) {
+    if (strlen(dir_tmp) >= PATH_MAX - 32) {
         td_errf(err, errlen, "%s: path too long", dir_tmp);
         return NULL;
     }
@@ -66,49 +65,85 @@ struct td_gen_build *td_gen_build_open(const char *dir_tmp, const struct td_gen_
         return NULL;
     }
     snprintf(b->dir, sizeof b->dir, "%s", dir_tmp);
-    b->batch_entries = o.batch_entries ? o.batch_entries : TD_GEN_BATCH_ENTRIES;
-    b->opt = leveldb_options_create();
-    b->bloom = leveldb_filterpolicy_create_bloom(10);
-    b->wopt = leveldb_writeoptions_create();
-    b->batch = leveldb_writebatch_create();
-    if (!b->opt || !b->bloom || !b->wopt || !b->batch) {
-        td_errf(err, errlen, "out of memory");
+    b->block_size = o.block_size ? o.block_size : TD_GEN_BLOCK_SIZE;
+    b->restart = o.restart_interval > 0 ? o.restart_interval : TD_GEN_RESTART_INTERVAL;
+    b->max_file = o.max_file ? o.max_file : TD_GEN_MAX_FILE;
+    if (mkdir(dir_tmp, 0755) != 0) {
+        td_errf(err, errlen, "%s: %s", dir_tmp, strerror(errno));
+        free(b);
+        return NULL;
+    }
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/%s", b->dir, TD_GEN_TABLES);
+    b->tables = fopen(path, "wx");
+    if (!b->tables) {
+        td_errf(err, errlen, "%s: %s", path, strerror(errno));
         destroy(b);
         return NULL;
     }
-    leveldb_options_set_create_if_missing(b->opt, 1);
-    leveldb_options_set_error_if_exists(b->opt, 1);
-    leveldb_options_set_compression(b->opt, leveldb_snappy_compression);
-    leveldb_options_set_filter_policy(b->opt, b->bloom);
-    leveldb_options_set_block_size(b->opt, o.block_size ? o.block_size : TD_GEN_BLOCK_SIZE);
-    leveldb_options_set_write_buffer_size(b->opt, o.write_buffer ? o.write_buffer : TD_GEN_WRITE_BUFFER);
-    leveldb_options_set_max_file_size(b->opt, o.max_file ? o.max_file : TD_GEN_MAX_FILE);
-    leveldb_writeoptions_set_sync(b->wopt, 0);
-    char *lerr = NULL;
-    b->db = leveldb_open(b->opt, dir_tmp, &lerr);
-    if (!b->db) {
-        td_errf(err, errlen, "%s: leveldb open: %s", dir_tmp, lerr ? lerr : "failed");
-        leveldb_free(lerr);
-        destroy(b);
-        return NULL;
-    }
+    fprintf(b->tables, "tapdns-generation %d\n", TD_GEN_FORMAT);
     return b;
 }
 
-static int flush_batch(struct td_gen_build *b, char *err, size_t errlen)
+/* Finishes the current table: its filter, its TABLES line (its last key is b->prev). */
+static int close_table(struct td_gen_build *b, char *err, size_t errlen)
 {
-    if (!b->in_batch)
+    if (!b->w)
         return 0;
-    char *lerr = NULL;
-    leveldb_write(b->db, b->wopt, b->batch, &lerr);
-    if (lerr) {
-        td_errf(err, errlen, "%s: leveldb write: %s", b->dir, lerr);
-        leveldb_free(lerr);
+    uint64_t entries = td_sst_writer_entries(b->w);
+    if (td_sst_finish(&b->w, err, errlen) != 0)
+        return -1;
+    char path[PATH_MAX];
+    if (table_path(b, b->st.tables, "bloom", path, sizeof path) != 0 ||
+        td_bloom_build_write(&b->bloom, path, err, errlen) != 0)
+        return -1;
+    fprintf(b->tables, "%06llu.sst %llu ", (unsigned long long)b->st.tables, (unsigned long long)entries);
+    for (size_t i = 0; i < b->prev_len; i++)
+        fprintf(b->tables, "%02x", b->prev[i]);
+    fputc('\n', b->tables);
+    if (ferror(b->tables)) {
+        td_errf(err, errlen, "%s/%s: write error", b->dir, TD_GEN_TABLES);
         return -1;
     }
-    leveldb_writebatch_clear(b->batch);
-    b->in_batch = 0;
-    b->st.batches++;
+    return 0;
+}
+
+/* Appends one entry (order already checked), starting a table when none is open. Data entries
+ * and metadata alike; the caller counts data entries. */
+static int add(struct td_gen_build *b, const uint8_t *key, size_t klen, const uint8_t *value, size_t vlen,
+               char *err, size_t errlen)
+{
+    if (!b->w) {
+        char path[PATH_MAX];
+        if (table_path(b, ++b->st.tables, "sst", path, sizeof path) != 0) {
+            td_errf(err, errlen, "%s: path too long", b->dir);
+            return -1;
+        }
+        if (!(b->w = td_sst_writer_open(path, b->block_size, b->restart, err, errlen)))
+            return -1;
+    }
+    if (td_bloom_build_add(&b->bloom, key, klen) != 0) {
+        td_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (td_sst_add(b->w, key, klen, value, vlen, err, errlen) != 0)
+        return -1;
+    if (klen > b->prev_cap) {
+        size_t cap = b->prev_cap ? b->prev_cap : 256;
+        while (cap < klen)
+            cap *= 2;
+        uint8_t *p = realloc(b->prev, cap);
+        if (!p) {
+            td_errf(err, errlen, "out of memory");
+            return -1;
+        }
+        b->prev = p;
+        b->prev_cap = cap;
+    }
+    memcpy(b->prev, key, klen);
+    b->prev_len = klen;
+    if (td_sst_writer_size(b->w) >= b->max_file)
+        return close_table(b, err, errlen);
     return 0;
 }
 
@@ -132,27 +167,12 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
             return -1;
         }
     }
-    if (klen > b->prev_cap) {
-        size_t cap = b->prev_cap ? b->prev_cap : 256;
-        while (cap < klen)
-            cap *= 2;
-        uint8_t *p = realloc(b->prev, cap);
-        if (!p) {
-            td_errf(err, errlen, "out of memory");
-            return -1;
-        }
-        b->prev = p;
-        b->prev_cap = cap;
-    }
-    memcpy(b->prev, key, klen);
-    b->prev_len = klen;
+    if (add(b, key, klen, value, vlen, err, errlen) != 0)
+        return -1;
     b->used[key[0]] = 1;
-    leveldb_writebatch_put(b->batch, (const char *)key, klen, (const char *)value, vlen);
     b->st.entries++;
     b->st.key_bytes += klen;
     b->st.value_bytes += vlen;
-    if (++b->in_batch >= b->batch_entries)
-        return flush_batch(b, err, errlen);
     return 0;
 }
 
@@ -209,9 +229,8 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
     struct td_gen_build *b = *bp;
     *bp = NULL;
     int rc = -1;
-    uint8_t key[256], val[32];
-    if (flush_batch(b, err, errlen) != 0)
-        goto out;
+    uint8_t key[256], val[32] = { 0 };
+    /* metadata, in key order: FD source, FE time range, FF type byte */
     if (source) {
         size_t n = strlen(source);
         if (n > sizeof key - 2 || memchr(source, 0, n)) {
@@ -221,25 +240,29 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
         key[0] = TD_GEN_KEY_SOURCE;
         memcpy(key + 1, source, n);
         key[n + 1] = 0;
-        leveldb_writebatch_put(b->batch, (const char *)key, n + 2, "", 0);
+        if (add(b, key, n + 2, val, 0, err, errlen) != 0)
+            goto out;
     }
     key[0] = TD_GEN_KEY_TIME_RANGE;
     size_t vn = td_index_time_range_encode(min_time_first, max_time_last, val);
-    leveldb_writebatch_put(b->batch, (const char *)key, 1, (const char *)val, vn);
+    if (add(b, key, 1, val, vn, err, errlen) != 0)
+        goto out;
     for (unsigned tb = 0; tb < TD_GEN_KEY_SOURCE; tb++) {
         if (!b->used[tb])
             continue;
         vn = td_index_version_entry((uint8_t)tb, key, val);
-        leveldb_writebatch_put(b->batch, (const char *)key, 2, (const char *)val, vn);
+        if (add(b, key, 2, val, vn, err, errlen) != 0)
+            goto out;
     }
-    b->in_batch = 1;
-    if (flush_batch(b, err, errlen) != 0)
+    if (close_table(b, err, errlen) != 0)
         goto out;
-    /* One compaction over everything: sorted input leaves few overlapping tables. The C API
-     * reports no background error here; a disk-full compaction shows at fsync or on reading. */
-    leveldb_compact_range(b->db, NULL, 0, NULL, 0);
-    leveldb_close(b->db);
-    b->db = NULL;
+    int tf = fflush(b->tables) != 0 || fsync(fileno(b->tables)) != 0;
+    if (fclose(b->tables) != 0 || tf) {
+        b->tables = NULL;
+        td_errf(err, errlen, "%s/%s: %s", b->dir, TD_GEN_TABLES, strerror(errno));
+        goto out;
+    }
+    b->tables = NULL;
     if (fsync_all(b->dir, err, errlen) != 0)
         goto out;
     char ptmp[PATH_MAX], pfin[PATH_MAX];

@@ -1,29 +1,35 @@
-/* generation.h: build one immutable LevelDB generation from a stream of (key, value) pairs
- * in strictly increasing memcmp key order (indexer/KEYS.md describes the keys).
+/* generation.h: build one immutable generation from a stream of (key, value) pairs in
+ * strictly increasing memcmp key order (indexer/KEYS.md describes the keys and section 5 the
+ * directory). Read with gen_reader.h.
  *
- * Life of a build: td_gen_build_open(TMPDIR) creates a fresh LevelDB in TMPDIR (it must not
- * exist); td_gen_build_put() appends entries (WriteBatches of opts.batch_entries, sync off);
- * td_gen_build_finish() writes the metadata entries (KEYS.md: 0xFE time range; 0xFF + type
- * byte -> version, one per type byte used; and 0xFD source NUL -> empty), compacts everything once, closes, fsyncs every file and TMPDIR, then renames
- * TMPDIR to FINALDIR (same file system) and fsyncs both parents. So FINALDIR either does not
- * exist or holds a complete generation; a crash leaves at most TMPDIR. After finish, nothing
- * opens the generation for writing again.
+ * A generation directory (format 2) holds:
+ *   TABLES          text: "tapdns-generation 2\n", then one line per table in key order:
+ *                   "NNNNNN.sst ENTRIES LASTKEY\n" (LASTKEY in lowercase hex); the tables
+ *                   partition the key space in that order, each key in one table;
+ *   NNNNNN.sst      a LevelDB-format table of plain keys (sstable.h), about max_file octets;
+ *   NNNNNN.bloom    its bloom filter over every key (bloom.h);
+ *   SOURCE.obs      written by the tier code (tier.h), not here.
+ * Format 1 was a LevelDB database; a directory without TABLES is refused by the reader with a
+ * hint to run `tapdns-index rebuild` (which reads SOURCE.obs only).
  *
- * LevelDB options and why:
- *   snappy compression (the only codec of Debian's 1.23);
- *   bloom filter, 10 bits/key: an exact lookup on a generation that lacks the key costs no
- *     data-block read (queries probe every generation in the time range);
- *   block size 4 KiB (LevelDB's default), measured against 8 and 16 KiB on a 10 M-RRset
- *     generation (bench_index data, same input, interleaved runs): exact rrset lookups with a
- *     64 MiB cache 11 us (8 KiB: 14.5, 16 KiB: 26), with 256 MiB 11-12 us (13.5; 19-22); streaming
- *     a hot IP (120 k results) and a /24 (250 k) costs the same within noise (29 vs 28 ms, 60-65
- *     vs 58-60 ms); size 132.3 B/RRset with the source file (8 KiB 129.1, 16 KiB 127.0). An
- *     exact lookup misses the block cache on a big generation and pays one block read and
- *     snappy decompression, which grow with the block; scans read consecutive blocks either
- *     way. So the lookup path wins 2x for 4% more bytes;
- *   write_buffer_size 64 MiB and max_file_size 64 MiB: sorted input flushes few, large
- *     tables, so the final CompactRange has little to do and a generation has few files;
- *   error_if_exists: a build never reuses a directory.
+ * Life of a build: td_gen_build_open(TMPDIR) creates TMPDIR (it must not exist);
+ * td_gen_build_put() appends entries to the current table, starting the next table once it
+ * holds max_file octets; td_gen_build_finish() appends the metadata entries (KEYS.md: 0xFD
+ * source NUL -> empty; 0xFE time range; 0xFF + type byte -> version, one per type byte used),
+ * finishes the table, its filter and TABLES, fsyncs every file and TMPDIR, then renames TMPDIR
+ * to FINALDIR (same file system) and fsyncs both parents. So FINALDIR either does not exist or
+ * holds a complete generation; a crash leaves at most TMPDIR. Nothing writes to a generation
+ * after that. Memory: one table's bloom hashes (8 octets per key) and LevelDB's block buffers.
+ *
+ * Table options and why:
+ *   snappy compression (the only codec of Debian's LevelDB 1.23);
+ *   block size 4 KiB, measured on a 10 M-RRset generation (bench_index data): an exact rrset
+ *     lookup misses the block cache on a big generation and pays one block read and snappy
+ *     decompression, which grow with the block (11 us at 4 KiB, 14.5 at 8, 26 at 16, 64 MiB
+ *     cache, LevelDB database generations); scans read consecutive blocks either way;
+ *   restart interval 16 keys (LevelDB's default);
+ *   max_file 64 MiB: a reader holds a table's index block and filter while the table is open
+ *     (gen_reader.h bounds how many), about 1/20 of the table.
  * Library code: no printing; errors come back with a reason in err. */
 #ifndef TD_GENERATION_H
 #define TD_GENERATION_H
@@ -36,28 +42,28 @@
 #define TD_GEN_KEY_VERSION 0xFF    /* 0xFF, type byte -> varint TD_INDEX_SCHEMA_VERSION */
 
 #define TD_GEN_BLOCK_SIZE (4u << 10)
-#define TD_GEN_WRITE_BUFFER (64u << 20)
+#define TD_GEN_RESTART_INTERVAL 16
 #define TD_GEN_MAX_FILE (64u << 20)
-#define TD_GEN_BATCH_ENTRIES 10000u
+#define TD_GEN_FORMAT 2
+#define TD_GEN_TABLES "TABLES"
 
 struct td_gen_opts {
-    size_t batch_entries;   /* entries per WriteBatch; 0 = TD_GEN_BATCH_ENTRIES */
     size_t block_size;      /* 0 = TD_GEN_BLOCK_SIZE */
-    size_t write_buffer;    /* 0 = TD_GEN_WRITE_BUFFER */
+    int restart_interval;   /* 0 = TD_GEN_RESTART_INTERVAL */
     size_t max_file;        /* 0 = TD_GEN_MAX_FILE */
 };
 
 struct td_gen_stats {
-    uint64_t entries, key_bytes, value_bytes, batches;
+    uint64_t entries, key_bytes, value_bytes, tables;
 };
 
 struct td_gen_build;
 
-/* NULL with err if dir_tmp exists or LevelDB cannot create it. opts may be NULL. */
+/* NULL with err if dir_tmp exists or cannot be created. opts may be NULL. */
 struct td_gen_build *td_gen_build_open(const char *dir_tmp, const struct td_gen_opts *opts, char *err,
                                        size_t errlen);
 /* -1 with err if the key is empty, starts with a metadata type byte (>= 0xFD), is not
- * strictly greater than the previous one, or LevelDB fails. The build stays usable after a
+ * strictly greater than the previous one, or writing fails. The build stays usable after a
  * refused key (nothing was written). */
 int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, const uint8_t *value, size_t vlen,
                      char *err, size_t errlen);

@@ -1,5 +1,5 @@
-/* index.c: the reading library (index.h has the contract): FILESET -> one LevelDB per
- * generation with a shared block cache. A query is a key-range scan ("main" scan) over every
+/* index.c: the reading library (index.h has the contract): FILESET -> one generation reader
+ * (gen_reader.h) per generation with a shared block cache. A query is a key-range scan ("main" scan) over every
  * generation the fences do not prune, merged by key (a binary heap of generation iterators),
  * entries of equal keys merged by value (or kept apart, gravel), then decoded, checked,
  * fenced, probed against the pruned generations, offset and limited. Two kinds are two-level:
@@ -9,7 +9,6 @@
  * itself where excluded, names deeper than one more label for `+`). */
 #include "index.h"
 
-#include <leveldb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +16,22 @@
 #include "dns_wire.h"
 #include "errf.h"
 #include "fileset.h"
+#include "gen_reader.h"
 
-#define BLOOM_BITS 10 /* as the builder (generation.c) */
-
-/* A generation open in this process. LevelDB allows one open per process, so handles made by
- * td_index_reopen share it: refs counts the handles listing it; the last close closes it. */
+/* A generation open in this process. Handles made by td_index_reopen share it (and its open
+ * tables): refs counts the handles listing it; the last close closes it. */
 struct td_index_gen {
     char name[TD_FILESET_NAME_MAX];
-    leveldb_t *db;
+    struct td_gen *db;
     int has_range;
     uint32_t min_tf, max_tl;
     unsigned refs;
 };
 
-/* LevelDB options, the block cache and the bloom policy, shared the same way. */
+/* The block cache and the open-table bound, shared the same way. */
 struct td_index_env {
-    leveldb_options_t *opts;
-    leveldb_cache_t *cache;
-    leveldb_filterpolicy_t *bloom;
-    leveldb_readoptions_t *ropts;
+    struct td_sst_cache *cache;
+    unsigned max_open;
     unsigned refs;
 };
 
@@ -52,7 +48,7 @@ struct td_index {
 
 /* One k-way merged scan of [start, end) over some generations. */
 struct scan {
-    leveldb_iterator_t **its;     /* per generation; NULL = not read by this scan */
+    struct td_gen_iter **its;     /* per generation; NULL = not read by this scan */
     size_t *heap, heap_n;         /* generations positioned inside the range, least key first */
     uint8_t *start, *end;         /* cap octets each */
     size_t cap;
@@ -99,22 +95,20 @@ struct td_index_iter {
 
 /* ---------- open / close ---------- */
 
-static int read_time_range(struct td_index *idx, struct td_index_gen *g, char *err, size_t errlen)
+static int read_time_range(struct td_index_gen *g, char *err, size_t errlen)
 {
-    char *lerr = NULL;
+    uint8_t v[32];
     size_t vlen = 0;
-    const char k = (char)TD_IK_TIME_RANGE;
-    char *v = leveldb_get(g->db, idx->env->ropts, &k, 1, &vlen, &lerr);
-    if (lerr) {
-        td_errf(err, errlen, "generation %s: reading TIME_RANGE: %s", g->name, lerr);
-        leveldb_free(lerr);
+    const uint8_t k = TD_IK_TIME_RANGE;
+    char e[200];
+    int r = td_gen_get(g->db, &k, 1, v, sizeof v, &vlen, e, sizeof e);
+    if (r < 0) {
+        td_errf(err, errlen, "generation %s: reading TIME_RANGE: %s", g->name, e);
         return -1;
     }
-    if (!v)
+    if (r == 0)
         return 0; /* no metadata: never pruned */
-    int rc = td_index_time_range_decode((const uint8_t *)v, vlen, &g->min_tf, &g->max_tl);
-    leveldb_free(v);
-    if (rc != 0) {
+    if (vlen > sizeof v || td_index_time_range_decode(v, vlen, &g->min_tf, &g->max_tl) != 0) {
         td_errf(err, errlen, "generation %s: malformed TIME_RANGE value", g->name);
         return -1;
     }
@@ -126,14 +120,7 @@ static void env_put(struct td_index_env *env)
 {
     if (!env || --env->refs > 0)
         return;
-    if (env->ropts)
-        leveldb_readoptions_destroy(env->ropts);
-    if (env->opts)
-        leveldb_options_destroy(env->opts);
-    if (env->bloom)
-        leveldb_filterpolicy_destroy(env->bloom);
-    if (env->cache)
-        leveldb_cache_destroy(env->cache);
+    td_sst_cache_free(env->cache);
     free(env);
 }
 
@@ -144,16 +131,8 @@ static struct td_index_env *env_new(const struct td_index_opts *opts)
         return NULL;
     env->refs = 1;
     size_t cache = opts && opts->cache_bytes ? opts->cache_bytes : TD_INDEX_CACHE_DEFAULT;
-    int files = opts && opts->max_open_files > 0 ? opts->max_open_files : TD_INDEX_OPEN_FILES_DEFAULT;
-    env->cache = leveldb_cache_create_lru(cache);
-    env->bloom = leveldb_filterpolicy_create_bloom(BLOOM_BITS);
-    env->opts = leveldb_options_create();
-    leveldb_options_set_create_if_missing(env->opts, 0);
-    leveldb_options_set_error_if_exists(env->opts, 0);
-    leveldb_options_set_cache(env->opts, env->cache);
-    leveldb_options_set_filter_policy(env->opts, env->bloom);
-    leveldb_options_set_max_open_files(env->opts, files);
-    env->ropts = leveldb_readoptions_create();
+    env->max_open = opts && opts->max_open_files > 0 ? (unsigned)opts->max_open_files : TD_INDEX_OPEN_FILES_DEFAULT;
+    env->cache = td_sst_cache_new(cache);
     return env;
 }
 
@@ -161,8 +140,7 @@ static void gen_put(struct td_index_gen *g)
 {
     if (!g || --g->refs > 0)
         return;
-    if (g->db)
-        leveldb_close(g->db);
+    td_gen_close(g->db);
     free(g);
 }
 
@@ -221,17 +199,15 @@ static struct td_index *open_set(const char *root, const struct td_index *old, c
         char path[4096];
         snprintf(g->name, sizeof g->name, "%s", fs.gens[i].name);
         snprintf(path, sizeof path, "%s/%s", root, g->name);
-        char *lerr = NULL;
-        g->db = leveldb_open(idx->env->opts, path, &lerr);
-        if (lerr || !g->db) {
-            td_errf(err, errlen, "generation %s: %s", g->name, lerr ? lerr : "cannot open");
-            leveldb_free(lerr);
-            g->db = NULL;
+        char e[300];
+        g->db = td_gen_open(path, idx->env->cache, idx->env->max_open, e, sizeof e);
+        if (!g->db) {
+            td_errf(err, errlen, "generation %s: %s", g->name, e);
             td_fileset_free(&fs);
             td_index_close(&idx);
             return NULL;
         }
-        if (read_time_range(idx, g, err, errlen) != 0) {
+        if (read_time_range(g, err, errlen) != 0) {
             td_fileset_free(&fs);
             td_index_close(&idx);
             return NULL;
@@ -288,9 +264,9 @@ static int key_cmp(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
 static int it_cmp(const struct scan *sc, size_t a, size_t b)
 {
     size_t la, lb;
-    const char *ka = leveldb_iter_key(sc->its[a], &la);
-    const char *kb = leveldb_iter_key(sc->its[b], &lb);
-    int c = key_cmp((const uint8_t *)ka, la, (const uint8_t *)kb, lb);
+    const uint8_t *ka = td_gen_iter_key(sc->its[a], &la);
+    const uint8_t *kb = td_gen_iter_key(sc->its[b], &lb);
+    int c = key_cmp(ka, la, kb, lb);
     if (c == 0) /* equal keys: generation order, so ties are deterministic */
         c = a < b ? -1 : a > b ? 1 : 0;
     return c;
@@ -320,16 +296,14 @@ static void heapify(struct scan *sc)
 }
 
 /* 1 if generation j's iterator of sc is on a key inside the range, 0 if exhausted or past
- * the end, -1 on a LevelDB error (it->err set). */
+ * the end, -1 on a read error (it->err set). */
 static int in_range(struct td_index_iter *it, const struct scan *sc, size_t j)
 {
-    leveldb_iterator_t *li = sc->its[j];
-    if (!leveldb_iter_valid(li)) {
-        char *lerr = NULL;
-        leveldb_iter_get_error(li, &lerr);
-        if (lerr) {
-            td_errf(it->err, sizeof it->err, "generation %s: %s", it->idx->gens[j]->name, lerr);
-            leveldb_free(lerr);
+    struct td_gen_iter *gi = sc->its[j];
+    if (!td_gen_iter_valid(gi)) {
+        char e[200];
+        if (td_gen_iter_error(gi, e, sizeof e) != 0) {
+            td_errf(it->err, sizeof it->err, "generation %s: %s", it->idx->gens[j]->name, e);
             return -1;
         }
         return 0;
@@ -337,8 +311,8 @@ static int in_range(struct td_index_iter *it, const struct scan *sc, size_t j)
     if (sc->end_len == 0)
         return 1;
     size_t kl;
-    const char *k = leveldb_iter_key(li, &kl);
-    return key_cmp((const uint8_t *)k, kl, sc->end, sc->end_len) < 0;
+    const uint8_t *k = td_gen_iter_key(gi, &kl);
+    return key_cmp(k, kl, sc->end, sc->end_len) < 0;
 }
 
 /* The least key above every key with prefix p[0..len) into out (last octet below 0xFF
@@ -368,7 +342,7 @@ static int scan_seek(struct td_index_iter *it, struct scan *sc, const size_t *ge
     sc->heap_n = 0;
     for (size_t i = 0; i < ng; i++) {
         size_t j = gens[i];
-        leveldb_iter_seek(sc->its[j], (const char *)sc->start, sc->start_len);
+        td_gen_iter_seek(sc->its[j], sc->start, sc->start_len);
         int r = in_range(it, sc, j);
         if (r < 0)
             return -1;
@@ -395,9 +369,9 @@ static int scan_skip_prefix(struct td_index_iter *it, struct scan *sc, const uin
     size_t w = 0;
     for (size_t i = 0; i < sc->heap_n; i++) {
         size_t j = sc->heap[i], kl;
-        const char *k = leveldb_iter_key(sc->its[j], &kl);
-        if (key_cmp((const uint8_t *)k, kl, it->tmp, tl) < 0) {
-            leveldb_iter_seek(sc->its[j], (const char *)it->tmp, tl);
+        const uint8_t *k = td_gen_iter_key(sc->its[j], &kl);
+        if (key_cmp(k, kl, it->tmp, tl) < 0) {
+            td_gen_iter_seek(sc->its[j], it->tmp, tl);
             int r = in_range(it, sc, j);
             if (r < 0)
                 return -1;
@@ -440,7 +414,7 @@ static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8
         return 0;
     size_t j = sc->heap[0];
     size_t kl, vl;
-    const char *k = leveldb_iter_key(sc->its[j], &kl);
+    const uint8_t *k = td_gen_iter_key(sc->its[j], &kl);
     if (kl > TD_INDEX_KEY_MAX) {
         td_errf(it->err, sizeof it->err, "generation %s: key of %zu octets", it->idx->gens[j]->name, kl);
         return -1;
@@ -450,12 +424,12 @@ static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8
     size_t nv = 0, ng = 0;
     while (sc->heap_n > 0) {
         j = sc->heap[0];
-        k = leveldb_iter_key(sc->its[j], &kl);
+        k = td_gen_iter_key(sc->its[j], &kl);
         if (kl != *klen || memcmp(k, key, kl) != 0)
             break;
-        const char *val = leveldb_iter_value(sc->its[j], &vl);
+        const uint8_t *val = td_gen_iter_value(sc->its[j], &vl);
         struct td_obs_value gv;
-        if (td_index_value_decode((const uint8_t *)val, vl, &gv) != 0) {
+        if (td_index_value_decode(val, vl, &gv) != 0) {
             td_errf(it->err, sizeof it->err, "generation %s: malformed value", it->idx->gens[j]->name);
             return -1;
         }
@@ -477,7 +451,7 @@ static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8
         }
         if (gens)
             gens[ng++] = j;
-        leveldb_iter_next(sc->its[j]);
+        td_gen_iter_next(sc->its[j]);
         int r = in_range(it, sc, j);
         if (r < 0)
             return -1;
@@ -621,13 +595,13 @@ static int make_range(struct td_index_iter *it, char *err, size_t errlen)
     return 0;
 }
 
-/* Destroys the scan's LevelDB iterators (its memory belongs to the iterator's one block). */
+/* Destroys the scan's generation iterators (its memory belongs to the iterator's one block). */
 static void scan_free(struct scan *sc, size_t n)
 {
     if (sc->its)
         for (size_t i = 0; i < n; i++)
             if (sc->its[i])
-                leveldb_iter_destroy(sc->its[i]);
+                td_gen_iter_free(sc->its[i]);
 }
 
 /* Carves n bytes (aligned to 16) from the block at *p. */
@@ -644,7 +618,7 @@ static int iter_alloc(struct td_index_iter *it, size_t n, size_t cap, int two, s
 {
     size_t scans = two ? 2 : 1;
     size_t a16 = 15 * (16 + 4 * scans); /* alignment slack, one per carve */
-    size_t bytes = scans * (n * sizeof(leveldb_iterator_t *) + n * sizeof(size_t) + 2 * cap) +
+    size_t bytes = scans * (n * sizeof(struct td_gen_iter *) + n * sizeof(size_t) + 2 * cap) +
                    3 * n * sizeof(size_t) + n * sizeof(struct gval) + TD_INDEX_KEY_MAX + 65536 + SEEK_MAX +
                    raw_len + a16;
     uint8_t *p = malloc(bytes);
@@ -675,7 +649,7 @@ static int scan_iterators(struct td_index_iter *it, struct scan *sc, char *err, 
 {
     for (size_t i = 0; i < it->nreaders; i++) {
         size_t j = it->readers[i];
-        sc->its[j] = leveldb_create_iterator(it->idx->gens[j]->db, it->idx->env->ropts);
+        sc->its[j] = td_gen_iter_new(it->idx->gens[j]->db, 1);
         if (!sc->its[j]) {
             td_errf(err, errlen, "index query: cannot create an iterator");
             return -1;
@@ -783,18 +757,16 @@ static int in_removers(struct td_index_iter *it)
 {
     for (size_t i = 0; i < it->nremovers; i++) {
         const struct td_index_gen *g = it->idx->gens[it->removers[i]];
-        char *lerr = NULL;
+        uint8_t v[32];
         size_t vl = 0;
-        char *v = leveldb_get(g->db, it->idx->env->ropts, (const char *)it->key, it->klen, &vl, &lerr);
-        if (lerr) {
-            td_errf(it->err, sizeof it->err, "generation %s: %s", g->name, lerr);
-            leveldb_free(lerr);
+        char e[200];
+        int r = td_gen_get(g->db, it->key, it->klen, v, sizeof v, &vl, e, sizeof e);
+        if (r < 0) {
+            td_errf(it->err, sizeof it->err, "generation %s: %s", g->name, e);
             return -1;
         }
-        if (v) {
-            leveldb_free(v);
+        if (r)
             return 1;
-        }
     }
     return 0;
 }

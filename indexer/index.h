@@ -2,12 +2,11 @@
  *
  * Contract:
  * - td_index_open(ROOT) loads ROOT/FILESET (fileset.h) once and opens every generation it
- *   lists, ROOT/NAME, read-only in effect (no create_if_missing, nothing is ever written),
- *   with one LRU block cache shared by all of them (opts->cache_bytes) and the same bloom
- *   filter policy the builder used. It reads each generation's TIME_RANGE entry (0xFE) for
- *   pruning. The set is fixed for the life of the handle: a FILESET replaced later is seen by
- *   the next td_index_open. LevelDB allows one process per database, so a generation held
- *   open here cannot be opened by another process (writers never reopen generations).
+ *   lists, ROOT/NAME, read-only (gen_reader.h: tables open on first use, at most
+ *   opts->max_open_files per generation), with one LRU block cache shared by all of them
+ *   (opts->cache_bytes). It reads each generation's TIME_RANGE entry (0xFE) for pruning. The set
+ *   is fixed for the life of the handle: a FILESET replaced later is seen by the next
+ *   td_index_open. Nothing is locked: any number of processes may read one index.
  * - A query (struct td_index_query) names one lookup: rrset by owner (optional rrtype, ANY or
  *   ANY-DNSSEC, optional bailiwick), rrset `*.X` / `+.X` (X and every name below it, or exactly
  *   one label more; label-aligned), rrset `X.*` / `X.+` (owners that start with X's labels and
@@ -29,7 +28,7 @@
  *   generation (see the field). A generation whose TIME_RANGE (min_tf, max_tl) cannot pass the fences
  *   (time_first_after > max_tl, or time_last_before < min_tf) is not scanned: every key it
  *   holds fails after the merge (it only lowers time_first / raises time_last), so it is only
- *   probed (one LevelDB Get per candidate that passes everything else; the bloom filter
+ *   probed (one exact get per candidate that passes everything else; the bloom filter
  *   answers misses) and a key found there is dropped ("remove_strict", REFERENCE.md 4).
  *   Skipping it outright would be wrong: a key whose other generations pass would come out.
  *   With gravel a pruned generation is neither scanned nor probed: its entries fail the fences
@@ -47,7 +46,7 @@
  *   checks below, the name having more labels than X. `+` (one_label) seeks past every name
  *   with two or more extra labels (one seek per subtree), and past X itself, instead of walking
  *   them. Memory stays fixed: the walk holds one name, never a list.
- * - Memory per iterator is fixed: one LevelDB iterator per generation read (two for the kinds
+ * - Memory per iterator is fixed: one generation iterator per generation read (two for the kinds
  *   that walk name keys), a heap of their indexes (k-way merge by key), one value slot per
  *   generation, one key buffer, one rdata buffer and the range bounds (at most 64 KiB each).
  *   Nothing grows with the number of results or names.
@@ -73,7 +72,7 @@
  * bound costs nothing until queries touch that much: 256 MiB keeps exact lookups on a 10 M-RRset
  * index under 10 µs (bench_index: 7.8 µs; 12.9 µs with 64 MiB). */
 #define TD_INDEX_CACHE_DEFAULT (256u << 20)
-#define TD_INDEX_OPEN_FILES_DEFAULT 100    /* max_open_files per generation (LevelDB clamps to >= 74) */
+#define TD_INDEX_OPEN_FILES_DEFAULT 64     /* tables open at once per generation (gen_reader.h) */
 
 struct td_index_opts {
     size_t cache_bytes;     /* 0 = TD_INDEX_CACHE_DEFAULT */
@@ -86,12 +85,12 @@ struct td_index;
  * opts may be NULL. An absent FILESET is an empty index (every query gives no result). */
 struct td_index *td_index_open(const char *root, const struct td_index_opts *opts, char *err, size_t errlen);
 /* A handle on ROOT/FILESET as it is now (ROOT: old's), for a process that keeps an index open
- * while the jobs replace FILESET (tapdns-queryd). LevelDB allows one open of a database per
- * process and consecutive sets share most generations, so td_index_open would fail on them:
- * this reuses every generation (and the block cache) that old holds, opening only the new
- * ones. old stays valid and unchanged; close each handle when its last query ended. A
- * generation is closed with the last handle that lists it. Handles that share generations
- * must be opened and closed from one thread (plain reference counts); queries may run on any.
+ * while the jobs replace FILESET (tapdns-queryd). Consecutive sets share most generations:
+ * this reuses every generation (its open tables, and the block cache) that old holds, opening
+ * only the new ones. old stays valid and unchanged; close each handle when its last query
+ * ended. A generation is closed with the last handle that lists it. An index, the handles that
+ * share its generations and their queries are used from one thread (plain reference counts,
+ * and each generation's table LRU).
  * NULL with err as td_index_open. */
 struct td_index *td_index_reopen(const struct td_index *old, char *err, size_t errlen);
 void td_index_close(struct td_index **ip);

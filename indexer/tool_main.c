@@ -21,6 +21,7 @@
 #include "config_keys.h"
 #include "export.h"
 #include "fileset.h"
+#include "gen_reader.h"
 #include "generation.h"
 #include "index.h"
 #include "output.h"
@@ -35,7 +36,6 @@
 #include <libknot/libknot.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <leveldb/c.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,40 +406,38 @@ static int info_gen(const char *root, const struct td_fileset_gen *g)
         printf("  source %s %llu octets\n", TD_TIER_SOURCE, (unsigned long long)sst.st_size);
     else
         printf("  no source file %s (merge, rebuild and export need it)\n", TD_TIER_SOURCE);
-    leveldb_options_t *lo = leveldb_options_create();
-    char *lerr = NULL;
-    leveldb_t *db = leveldb_open(lo, dir, &lerr);
-    if (!db) {
-        printf("  cannot open: %s\n", lerr ? lerr : "failed");
-        leveldb_free(lerr);
-        leveldb_options_destroy(lo);
+    char e[300];
+    struct td_gen *gen = td_gen_open(dir, NULL, 1, e, sizeof e);
+    struct td_gen_iter *it = gen ? td_gen_iter_new(gen, 0) : NULL;
+    if (!it) {
+        printf("  cannot open: %s\n", gen ? "out of memory" : e);
+        td_gen_close(gen);
         return 1;
     }
-    leveldb_readoptions_t *ro = leveldb_readoptions_create();
-    leveldb_readoptions_set_fill_cache(ro, 0);
-    leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
     static uint64_t counts[256];
     memset(counts, 0, sizeof counts);
     uint32_t tf = 0, tl = 0;
     int have_range = 0;
     uint64_t total = 0;
-    for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+    for (td_gen_iter_first(it); td_gen_iter_valid(it); td_gen_iter_next(it)) {
         size_t kl, vl;
-        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
+        const uint8_t *k = td_gen_iter_key(it, &kl);
         if (kl == 0)
             continue;
         counts[k[0]]++;
         total++;
         if (k[0] == TD_IK_TIME_RANGE && kl == 1) {
-            const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
+            const uint8_t *v = td_gen_iter_value(it, &vl);
             have_range = td_index_time_range_decode(v, vl, &tf, &tl) == 0;
         }
     }
-    leveldb_iter_get_error(it, &lerr);
     int rc = 0;
-    if (lerr) {
-        printf("  read error: %s\n", lerr);
-        leveldb_free(lerr);
+    if (td_gen_iter_error(it, e, sizeof e) != 0) {
+        printf("  read error: %s\n", e);
+        rc = 1;
+    } else if (total != td_gen_entries(gen)) {
+        printf("  %llu entries read, %s lists %llu\n", (unsigned long long)total, TD_GEN_TABLES,
+               (unsigned long long)td_gen_entries(gen));
         rc = 1;
     }
     for (unsigned tb = 0; tb < 256; tb++) {
@@ -461,10 +459,8 @@ static int info_gen(const char *root, const struct td_fileset_gen *g)
         printf("  TIME_RANGE %u..%u differs from FILESET\n", (unsigned)tf, (unsigned)tl);
         rc = 1;
     }
-    leveldb_iter_destroy(it);
-    leveldb_readoptions_destroy(ro);
-    leveldb_close(db);
-    leveldb_options_destroy(lo);
+    td_gen_iter_free(it);
+    td_gen_close(gen);
     return rc;
 }
 

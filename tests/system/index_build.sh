@@ -45,7 +45,7 @@ cmp -s "$tmp/want" "$tmp/db/FILESET" || fail "a refused build changed FILESET"
 
 "$BIN/tapdns-index" build -q --db "$tmp/db" --hour "$hour" --replace $obs 2>"$tmp/err" || fail "--replace: $(head -1 "$tmp/err")"
 printf 'tapdns-fileset 1\nh.%s.1 h %s\n' "$hour" "$range" >"$tmp/want"
-if cmp -s "$tmp/want" "$tmp/db/FILESET" && [ ! -e "$tmp/db/h.$hour.0" ] && [ -e "$tmp/db/h.$hour.1/CURRENT" ]; then
+if cmp -s "$tmp/want" "$tmp/db/FILESET" && [ ! -e "$tmp/db/h.$hour.0" ] && [ -e "$tmp/db/h.$hour.1/TABLES" ]; then
     ok "--replace swaps h.$hour.0 for h.$hour.1"
 else
     fail "--replace: FILESET [$(cat "$tmp/db/FILESET")], dirs [$(ls "$tmp/db")]"
@@ -73,7 +73,7 @@ for d in 0 0.005 0.01 0.02 0.05 0.1; do
     else
         { cat "$tmp/before"; echo "h.$h.0 h $range"; } | sort >"$tmp/after_want"
         sort "$tmp/db/FILESET" >"$tmp/after_got"
-        cmp -s "$tmp/after_want" "$tmp/after_got" && [ -e "$tmp/db/h.$h.0/CURRENT" ] ||
+        cmp -s "$tmp/after_want" "$tmp/after_got" && [ -e "$tmp/db/h.$h.0/TABLES" ] ||
             { bad=1; echo "#   delay $d: FILESET [$(cat "$tmp/db/FILESET")]"; }
     fi
 done

@@ -210,7 +210,7 @@ check "after a restart (config file: index.db, query.keys, query.quota_state) th
 stop_server
 
 # ---- 2. a big index ---------------------------------------------------------------------
-LIBS="-lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -lpthread"
+LIBS="-lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -levent -lnettle -lpthread -lstdc++"
 lib=$BIN/../libtapdns.a
 gen=$tmp/gen_obs
 for san in "" "-fsanitize=address" "-fsanitize=undefined"; do

@@ -124,7 +124,7 @@ int build_gen_keys(const char *root, const char *name, size_t n,
     char tmp[400], fin[400];
     snprintf(tmp, sizeof tmp, "%s/tmp/%s", root, name);
     snprintf(fin, sizeof fin, "%s/%s", root, name);
-    struct td_gen_opts o = { 1000, 0, 1u << 20, 0 };
+    struct td_gen_opts o = { 0, 0, 32u << 10 }; /* small tables: scans cross table boundaries */
     struct td_gen_build *b = td_gen_build_open(tmp, &o, err, sizeof err);
     int rc = b ? 0 : -1;
     for (size_t i = 0; i < es.n && rc == 0;) {

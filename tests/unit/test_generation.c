@@ -1,10 +1,11 @@
-/* test_generation: a generation round trip through LevelDB (entries, then metadata), refused
+/* test_generation: a generation round trip through its tables (entries, then metadata; seeks
+ * and gets across table boundaries; the open-table bound; a missing table; format 1), refused
  * keys, abort, and a build killed (SIGKILL) mid-way: FILESET unchanged, no visible
  * generation, cleanup by the next build, which then succeeds. Also the writers' lock. */
 #include "fileset.h"
 #include "generation.h"
 #include "tt.h"
-#include <leveldb/c.h>
+#include "gen_reader.h"
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -71,7 +72,7 @@ static void test_round_trip(void)
     char tmp[300], fin[300], err[256] = "";
     snprintf(tmp, sizeof tmp, "%s/tmp/h.2026112703.0", root);
     snprintf(fin, sizeof fin, "%s/h.2026112703.0", root);
-    struct td_gen_opts o = { 1000, 0, 0, 0 };
+    struct td_gen_opts o = { 0, 0, 16u << 10 }; /* small tables: several, read as one key space */
     struct td_gen_build *b = td_gen_build_open(tmp, &o, err, sizeof err);
     if (!b) {
         TT_FAIL("open: %s", err);
@@ -88,43 +89,42 @@ static void test_round_trip(void)
             }
         }
     CHECK_EQ(td_gen_build_stats(b)->entries, 4 * PER_TYPE);
-    CHECK_EQ(td_gen_build_stats(b)->batches, 4 * PER_TYPE / 1000);
+    uint64_t tables = td_gen_build_stats(b)->tables;
+    CHECK(tables >= 4);
     CHECK(exists("%s/tmp/%s", "h.2026112703.0"));
     CHECK(!exists("%s/%s", "h.2026112703.0"));
     CHECK_EQ(td_gen_build_finish(&b, 1700000000, 1700003599, "tapdns test", fin, err, sizeof err), 0);
     CHECK(b == NULL);
     CHECK(!exists("%s/tmp/%s", "h.2026112703.0"));
-    CHECK(exists("%s/%s/CURRENT", "h.2026112703.0"));
+    CHECK(exists("%s/%s/TABLES", "h.2026112703.0"));
+    CHECK(exists("%s/%s/000001.sst", "h.2026112703.0"));
+    CHECK(exists("%s/%s/000001.bloom", "h.2026112703.0"));
 
-    /* Read back with plain LevelDB. */
-    leveldb_options_t *lo = leveldb_options_create();
-    char *lerr = NULL;
-    leveldb_t *db = leveldb_open(lo, fin, &lerr);
-    CHECK(db != NULL);
-    if (!db) {
-        TT_FAIL("leveldb_open: %s", lerr);
-        leveldb_free(lerr);
-        leveldb_options_destroy(lo);
+    /* Read back through the generation reader, with at most 2 tables open. */
+    struct td_gen *g = td_gen_open(fin, NULL, 2, err, sizeof err);
+    if (!g) {
+        TT_FAIL("td_gen_open: %s", err);
         return;
     }
-    leveldb_readoptions_t *ro = leveldb_readoptions_create();
-    leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
-    leveldb_iter_seek_to_first(it);
+    CHECK_EQ(td_gen_entries(g), 4 * PER_TYPE + 6);
+    struct td_gen_iter *it = td_gen_iter_new(g, 1);
+    td_gen_iter_first(it);
     uint32_t bad = 0, n = 0;
     for (uint32_t t = 0; t < 4; t++)
         for (uint32_t i = 0; i < PER_TYPE; i++, n++) {
-            if (!leveldb_iter_valid(it)) {
+            if (!td_gen_iter_valid(it)) {
                 bad++;
                 break;
             }
             size_t kl = make_key(t, i, k), vl = make_value(i, v), gkl, gvl;
-            const char *gk = leveldb_iter_key(it, &gkl), *gv = leveldb_iter_value(it, &gvl);
+            const uint8_t *gk = td_gen_iter_key(it, &gkl), *gv = td_gen_iter_value(it, &gvl);
             if (gkl != kl || memcmp(gk, k, kl) != 0 || gvl != vl || memcmp(gv, v, vl) != 0)
                 bad++;
-            leveldb_iter_next(it);
+            td_gen_iter_next(it);
         }
     CHECK_EQ(bad, 0);
     CHECK_EQ(n, 4 * PER_TYPE);
+    CHECK(td_gen_open_tables(g) <= 2);
     /* Metadata: source, time range, version; then the end. */
     static const char src_key[] = "\xFDtapdns test";
     static const struct {
@@ -139,21 +139,79 @@ static void test_round_trip(void)
         { "\xFF\x03", "\x01", 2, 1 },
     };
     for (size_t m = 0; m < sizeof meta / sizeof meta[0]; m++) {
-        CHECK(leveldb_iter_valid(it));
-        if (!leveldb_iter_valid(it))
+        CHECK(td_gen_iter_valid(it));
+        if (!td_gen_iter_valid(it))
             break;
         size_t gkl, gvl;
-        const char *gk = leveldb_iter_key(it, &gkl), *gv = leveldb_iter_value(it, &gvl);
+        const uint8_t *gk = td_gen_iter_key(it, &gkl), *gv = td_gen_iter_value(it, &gvl);
         if (gkl != meta[m].kl || memcmp(gk, meta[m].k, gkl) != 0 || gvl != meta[m].vl ||
             memcmp(gv, meta[m].v, gvl) != 0)
             TT_FAIL("metadata entry %zu differs", m);
-        leveldb_iter_next(it);
+        td_gen_iter_next(it);
     }
-    CHECK(!leveldb_iter_valid(it));
-    leveldb_iter_destroy(it);
-    leveldb_readoptions_destroy(ro);
-    leveldb_close(db);
-    leveldb_options_destroy(lo);
+    CHECK(!td_gen_iter_valid(it));
+    CHECK_EQ(td_gen_iter_error(it, err, sizeof err), 0);
+
+    /* Seeks: every key finds itself; a key between two finds the next one, across tables. */
+    uint32_t seek_bad = 0, get_bad = 0, absent_found = 0;
+    for (uint32_t t = 0; t < 4; t++)
+        for (uint32_t i = 0; i < PER_TYPE; i += 7) {
+            size_t kl = make_key(t, i, k), gkl, vl = make_value(i, v), gvl;
+            td_gen_iter_seek(it, k, kl);
+            const uint8_t *gk = td_gen_iter_valid(it) ? td_gen_iter_key(it, &gkl) : NULL;
+            if (!gk || gkl != kl || memcmp(gk, k, kl) != 0)
+                seek_bad++;
+            uint8_t gv[16];
+            if (td_gen_get(g, k, kl, gv, sizeof gv, &gvl, err, sizeof err) != 1 || gvl != vl ||
+                memcmp(gv, v, vl) != 0)
+                get_bad++;
+            /* the key with one more octet is absent; seeking it gives the next key */
+            k[kl] = 0;
+            if (td_gen_get(g, k, kl + 1, gv, sizeof gv, &gvl, err, sizeof err) != 0)
+                absent_found++;
+            td_gen_iter_seek(it, k, kl + 1);
+            size_t nkl = i + 1 < PER_TYPE ? make_key(t, i + 1, k) : t + 1 < 4 ? make_key(t + 1, 0, k) : 0;
+            gk = td_gen_iter_valid(it) ? td_gen_iter_key(it, &gkl) : NULL;
+            if (nkl && (!gk || gkl != nkl || memcmp(gk, k, nkl) != 0))
+                seek_bad++;
+        }
+    CHECK_EQ(seek_bad, 0);
+    CHECK_EQ(get_bad, 0);
+    CHECK_EQ(absent_found, 0);
+    CHECK(td_gen_open_tables(g) <= 2);
+    k[0] = 0xFF;
+    k[1] = 0xFF;
+    td_gen_iter_seek(it, k, 2); /* past the last key */
+    CHECK(!td_gen_iter_valid(it));
+    td_gen_iter_free(it);
+    td_gen_close(g);
+
+    /* A table gone: an error naming it when first used, not before. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/000002.sst", fin);
+    CHECK_EQ(unlink(path), 0);
+    g = td_gen_open(fin, NULL, 2, err, sizeof err);
+    CHECK(g != NULL);
+    if (g) {
+        it = td_gen_iter_new(g, 1);
+        uint64_t seen = 0;
+        for (td_gen_iter_first(it); td_gen_iter_valid(it); td_gen_iter_next(it))
+            seen++;
+        CHECK(seen > 0 && seen < 4 * PER_TYPE);
+        CHECK_EQ(td_gen_iter_error(it, err, sizeof err), -1);
+        CHECK(strstr(err, "000002.sst") != NULL);
+        td_gen_iter_free(it);
+        td_gen_close(g);
+    }
+    /* A format 1 generation (a LevelDB database) is refused with the way out. */
+    snprintf(path, sizeof path, "%s/TABLES", fin);
+    CHECK_EQ(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/CURRENT", fin);
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+    CHECK(td_gen_open(fin, NULL, 2, err, sizeof err) == NULL);
+    CHECK(strstr(err, "tapdns-index rebuild") != NULL);
     rmroot();
 }
 
@@ -213,7 +271,7 @@ static void test_refused(void)
     CHECK_EQ(system(cmd), 0);
     CHECK_EQ(td_gen_build_finish(&b, 1, 2, NULL, fin, err, sizeof err), -1);
     CHECK(strstr(err, "rename") != NULL);
-    CHECK(exists("%s/tmp/%s/CURRENT", "h.2026112703.0"));
+    CHECK(exists("%s/tmp/%s/TABLES", "h.2026112703.0"));
     CHECK(exists("%s/%s/x", "h.2026112703.0"));
     rmroot();
 }
@@ -251,8 +309,8 @@ static void child_build(unsigned n)
     _exit(0);
 }
 
-/* LevelDB's background thread does not survive fork(): the child is a fresh exec of this
- * binary ("child ROOT N"). */
+/* The child is a fresh exec of this binary ("child ROOT N"), as tapdns-index is a process of
+ * its own. */
 static pid_t spawn_child(unsigned n)
 {
     fflush(stdout);
@@ -326,7 +384,7 @@ static void test_killed_build(void)
         pid = spawn_child(1000);
         waitpid(pid, &st, 0);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        CHECK(exists("%s/%s/CURRENT", "h.2026112704.0"));
+        CHECK(exists("%s/%s/TABLES", "h.2026112704.0"));
         CHECK_EQ(td_fileset_load(root, &fs, err, sizeof err), 0);
         CHECK_EQ(fs.n, 2);
         CHECK_EQ(td_fileset_find(&fs, "h.2026112704.0"), 1);

@@ -482,7 +482,8 @@ static void test_pruning(void)
 }
 
 /* td_index_reopen: a handle keeps answering while FILESET changes under it; td_index_open of
- * a set sharing generations with an open handle fails on LevelDB's lock, reopen shares them;
+ * a set sharing generations with an open handle opens again (nothing is locked: tapdns-query
+ * next to tapdns-queryd), reopen shares them;
  * each handle answers for its own set; closing in any order leaves the others working. */
 static void test_reopen(void)
 {
@@ -496,9 +497,16 @@ static void test_reopen(void)
     CHECK(i1 != NULL);
     if (!i1 || build_gen(root, "h.2024010101.0", b, 1) != 0)
         return;
-    struct td_index *lock = td_index_open(root, NULL, err, sizeof err);
-    CHECK(lock == NULL && strstr(err, "lock") != NULL);
-    td_index_close(&lock);
+    struct td_index *second = td_index_open(root, NULL, err, sizeof err);
+    CHECK(second != NULL && td_index_generations(second) == 2);
+    if (second) {
+        struct td_index_query q2 = qn(TD_IQ_RRSET, "www.example.com", 1, NULL);
+        struct td_index_iter *it2 = td_index_query_start(second, &q2, err, sizeof err);
+        struct td_index_result r2;
+        CHECK(it2 && td_index_next(it2, &r2) == 1 && r2.count == 5);
+        td_index_query_end(&it2);
+    }
+    td_index_close(&second);
     struct td_index *i2 = td_index_reopen(i1, err, sizeof err);
     CHECK(i2 != NULL);
     if (!i2)

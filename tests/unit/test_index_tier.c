@@ -11,7 +11,7 @@
 #include "obs.h"
 #include "tier.h"
 #include "tt.h"
-#include <leveldb/c.h>
+#include "gen_reader.h"
 #include <sys/stat.h>
 #include <xxhash.h>
 #include <limits.h>
@@ -406,36 +406,33 @@ static void test_build_merge_rebuild(void)
 
 /* ---- the streaming build and its fallback give one result */
 
-/* XXH3 of every (key, value) of a generation's LevelDB, in order, and of its SOURCE.obs. */
+/* XXH3 of every (key, value) of a generation's tables, in order, and of its SOURCE.obs. */
 static uint64_t gen_hash(const char *root, const char *name, uint64_t *entries)
 {
-    char p[PATH_MAX], *lerr = NULL;
+    char p[PATH_MAX], err[300];
     snprintf(p, sizeof p, "%s/%s", root, name);
-    leveldb_options_t *o = leveldb_options_create();
-    leveldb_t *db = leveldb_open(o, p, &lerr);
+    struct td_gen *g = td_gen_open(p, NULL, 0, err, sizeof err);
     XXH3_state_t *h = XXH3_createState();
     XXH3_64bits_reset(h);
     *entries = 0;
-    if (db) {
-        leveldb_readoptions_t *ro = leveldb_readoptions_create();
-        leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
-        for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+    struct td_gen_iter *it = g ? td_gen_iter_new(g, 0) : NULL;
+    if (it) {
+        for (td_gen_iter_first(it); td_gen_iter_valid(it); td_gen_iter_next(it)) {
             size_t kl, vl;
-            const char *k = leveldb_iter_key(it, &kl), *v = leveldb_iter_value(it, &vl);
+            const uint8_t *k = td_gen_iter_key(it, &kl), *v = td_gen_iter_value(it, &vl);
             XXH3_64bits_update(h, &kl, sizeof kl);
             XXH3_64bits_update(h, k, kl);
             XXH3_64bits_update(h, &vl, sizeof vl);
             XXH3_64bits_update(h, v, vl);
             (*entries)++;
         }
-        leveldb_iter_destroy(it);
-        leveldb_readoptions_destroy(ro);
-        leveldb_close(db);
+        if (td_gen_iter_error(it, err, sizeof err) != 0)
+            TT_FAIL("reading %s: %s", p, err);
+        td_gen_iter_free(it);
     } else {
-        TT_FAIL("open %s: %s", p, lerr ? lerr : "?");
-        leveldb_free(lerr);
+        TT_FAIL("open %s: %s", p, g ? "out of memory" : err);
     }
-    leveldb_options_destroy(o);
+    td_gen_close(g);
     size_t len = 0;
     td_tier_source_path(p, sizeof p, root, name);
     FILE *f = fopen(p, "rb");
