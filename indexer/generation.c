@@ -4,6 +4,7 @@
 #include "sstable.h"
 #include "errf.h"
 #include "keys.h"
+#include "varint.h"
 #include "durable.h"
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@ struct td_gen_build {
     FILE *tables;             /* TABLES, being written */
     size_t block_size, max_file;
     int restart;
+    uint32_t time_base;
     uint8_t *prev;            /* previous key (copy) */
     size_t prev_len, prev_cap;
     uint8_t used[256];        /* type bytes seen: one VERSION entry each */
@@ -47,7 +49,7 @@ static int table_path(const struct td_gen_build *b, uint64_t n, const char *ext,
 struct td_gen_build *td_gen_build_open(const char *dir_tmp, const struct td_gen_opts *opts, char *err,
                                        size_t errlen)
 {
-    struct td_gen_opts o = { 0, 0, 0 };
+    struct td_gen_opts o = { 0, 0, 0, 0 };
     if (opts)
         o = *opts;
     if (strlen(dir_tmp) >= PATH_MAX - 32) {
@@ -65,6 +67,7 @@ struct td_gen_build *td_gen_build_open(const char *dir_tmp, const struct td_gen_
         return NULL;
     }
     snprintf(b->dir, sizeof b->dir, "%s", dir_tmp);
+    b->time_base = o.time_base;
     b->block_size = o.block_size ? o.block_size : TD_GEN_BLOCK_SIZE;
     b->restart = o.restart_interval > 0 ? o.restart_interval : TD_GEN_RESTART_INTERVAL;
     b->max_file = o.max_file ? o.max_file : TD_GEN_MAX_FILE;
@@ -154,7 +157,7 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
         td_errf(err, errlen, "empty key refused");
         return -1;
     }
-    if (key[0] >= TD_GEN_KEY_SOURCE) {
+    if (key[0] >= TD_GEN_KEY_TIME_BASE) {
         td_errf(err, errlen, "key type 0x%02X is reserved for metadata", key[0]);
         return -1;
     }
@@ -230,7 +233,10 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
     *bp = NULL;
     int rc = -1;
     uint8_t key[256], val[32] = { 0 };
-    /* metadata, in key order: FD source, FE time range, FF type byte */
+    /* metadata, in key order: FC time base, FD source, FE time range, FF type byte */
+    key[0] = TD_GEN_KEY_TIME_BASE;
+    if (add(b, key, 1, val, td_varint_put(val, b->time_base), err, errlen) != 0)
+        goto out;
     if (source) {
         size_t n = strlen(source);
         if (n > sizeof key - 2 || memchr(source, 0, n)) {
@@ -247,7 +253,7 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
     size_t vn = td_index_time_range_encode(min_time_first, max_time_last, val);
     if (add(b, key, 1, val, vn, err, errlen) != 0)
         goto out;
-    for (unsigned tb = 0; tb < TD_GEN_KEY_SOURCE; tb++) {
+    for (unsigned tb = 0; tb < TD_GEN_KEY_TIME_BASE; tb++) {
         if (!b->used[tb])
             continue;
         vn = td_index_version_entry((uint8_t)tb, key, val);

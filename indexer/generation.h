@@ -14,8 +14,9 @@
  *
  * Life of a build: td_gen_build_open(TMPDIR) creates TMPDIR (it must not exist);
  * td_gen_build_put() appends entries to the current table, starting the next table once it
- * holds max_file octets; td_gen_build_finish() appends the metadata entries (KEYS.md: 0xFD
- * source NUL -> empty; 0xFE time range; 0xFF + type byte -> version, one per type byte used),
+ * holds max_file octets; td_gen_build_finish() appends the metadata entries (KEYS.md: 0xFC
+ * time base; 0xFD source NUL -> empty; 0xFE time range; 0xFF + type byte -> version, one per
+ * type byte used),
  * finishes the table, its filter and TABLES, fsyncs every file and TMPDIR, then renames TMPDIR
  * to FINALDIR (same file system) and fsyncs both parents. So FINALDIR either does not exist or
  * holds a complete generation; a crash leaves at most TMPDIR. Nothing writes to a generation
@@ -37,6 +38,7 @@
 #include <stdint.h>
 
 /* Metadata key type bytes (after all data key types, so they sort last). */
+#define TD_GEN_KEY_TIME_BASE 0xFC  /* 0xFC -> varint time base of the values (keys.h) */
 #define TD_GEN_KEY_SOURCE 0xFD     /* 0xFD, source text, 0x00 -> empty value */
 #define TD_GEN_KEY_TIME_RANGE 0xFE /* 0xFE -> varint min time_first, varint max time_last */
 #define TD_GEN_KEY_VERSION 0xFF    /* 0xFF, type byte -> varint TD_INDEX_SCHEMA_VERSION */
@@ -48,6 +50,7 @@
 #define TD_GEN_TABLES "TABLES"
 
 struct td_gen_opts {
+    uint32_t time_base;     /* the TIME_BASE entry: the origin the caller encoded values with */
     size_t block_size;      /* 0 = TD_GEN_BLOCK_SIZE */
     int restart_interval;   /* 0 = TD_GEN_RESTART_INTERVAL */
     size_t max_file;        /* 0 = TD_GEN_MAX_FILE */
@@ -62,7 +65,7 @@ struct td_gen_build;
 /* NULL with err if dir_tmp exists or cannot be created. opts may be NULL. */
 struct td_gen_build *td_gen_build_open(const char *dir_tmp, const struct td_gen_opts *opts, char *err,
                                        size_t errlen);
-/* -1 with err if the key is empty, starts with a metadata type byte (>= 0xFD), is not
+/* -1 with err if the key is empty, starts with a metadata type byte (>= 0xFC), is not
  * strictly greater than the previous one, or writing fails. The build stays usable after a
  * refused key (nothing was written). */
 int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, const uint8_t *value, size_t vlen,

@@ -17,12 +17,14 @@
 #include "errf.h"
 #include "fileset.h"
 #include "gen_reader.h"
+#include "varint.h"
 
 /* A generation open in this process. Handles made by td_index_reopen share it (and its open
  * tables): refs counts the handles listing it; the last close closes it. */
 struct td_index_gen {
     char name[TD_FILESET_NAME_MAX];
     struct td_gen *db;
+    uint32_t base;                /* TIME_BASE: the values' time origin (keys.h) */
     int has_range;
     uint32_t min_tf, max_tl;
     unsigned refs;
@@ -95,13 +97,26 @@ struct td_index_iter {
 
 /* ---------- open / close ---------- */
 
-static int read_time_range(struct td_index_gen *g, char *err, size_t errlen)
+/* The generation's TIME_BASE (absent: 0) and TIME_RANGE (absent: never pruned). */
+static int read_metadata(struct td_index_gen *g, char *err, size_t errlen)
 {
     uint8_t v[32];
-    size_t vlen = 0;
-    const uint8_t k = TD_IK_TIME_RANGE;
+    size_t vlen = 0, o = 0;
+    uint8_t k = TD_IK_TIME_BASE;
     char e[200];
+    uint64_t base = 0;
     int r = td_gen_get(g->db, &k, 1, v, sizeof v, &vlen, e, sizeof e);
+    if (r < 0) {
+        td_errf(err, errlen, "generation %s: reading TIME_BASE: %s", g->name, e);
+        return -1;
+    }
+    if (r == 1 && (vlen > sizeof v || td_varint_get(v, vlen, &o, UINT32_MAX, &base) != 0 || o != vlen)) {
+        td_errf(err, errlen, "generation %s: malformed TIME_BASE value", g->name);
+        return -1;
+    }
+    g->base = (uint32_t)base;
+    k = TD_IK_TIME_RANGE;
+    r = td_gen_get(g->db, &k, 1, v, sizeof v, &vlen, e, sizeof e);
     if (r < 0) {
         td_errf(err, errlen, "generation %s: reading TIME_RANGE: %s", g->name, e);
         return -1;
@@ -207,7 +222,7 @@ static struct td_index *open_set(const char *root, const struct td_index *old, c
             td_index_close(&idx);
             return NULL;
         }
-        if (read_time_range(g, err, errlen) != 0) {
+        if (read_metadata(g, err, errlen) != 0) {
             td_fileset_free(&fs);
             td_index_close(&idx);
             return NULL;
@@ -429,7 +444,7 @@ static int scan_pop(struct td_index_iter *it, struct scan *sc, int gravel, uint8
             break;
         const uint8_t *val = td_gen_iter_value(sc->its[j], &vl);
         struct td_obs_value gv;
-        if (td_index_value_decode(val, vl, &gv) != 0) {
+        if (td_index_value_decode(val, vl, it->idx->gens[j]->base, &gv) != 0) {
             td_errf(it->err, sizeof it->err, "generation %s: malformed value", it->idx->gens[j]->name);
             return -1;
         }

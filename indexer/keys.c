@@ -148,39 +148,45 @@ static int first_name(uint16_t rrtype, const uint8_t *rd, size_t len, size_t *of
 
 /* ---------- values ---------- */
 
-size_t td_index_value_encode(const struct td_obs_value *v, uint8_t out[TD_INDEX_VALUE_MAX])
+size_t td_index_value_encode(const struct td_obs_value *v, uint32_t base, uint8_t out[TD_INDEX_VALUE_MAX])
 {
-    size_t n = td_varint_put(out, v->time_first);
-    n += td_varint_put(out + n, v->time_last);
+    int64_t d = (int64_t)v->time_first - (int64_t)base;
+    uint64_t zz = d >= 0 ? (uint64_t)d << 1 : ((uint64_t)(-d) << 1) - 1;
+    size_t n = td_varint_put(out, zz);
+    n += td_varint_put(out + n, v->time_last >= v->time_first ? v->time_last - v->time_first : 0);
     n += td_varint_put(out + n, v->count);
     return n;
 }
 
-int td_index_value_decode(const uint8_t *p, size_t len, struct td_obs_value *v)
+int td_index_value_decode(const uint8_t *p, size_t len, uint32_t base, struct td_obs_value *v)
 {
     size_t o = 0;
-    uint64_t tf, tl, c;
-    if (!p || td_varint_get(p, len, &o, UINT32_MAX, &tf) != 0 || td_varint_get(p, len, &o, UINT32_MAX, &tl) != 0 ||
-        td_varint_get(p, len, &o, UINT64_MAX, &c) != 0 || o != len || tf > tl)
+    uint64_t zz, dur, c;
+    if (!p || td_varint_get(p, len, &o, (uint64_t)UINT32_MAX << 1, &zz) != 0 ||
+        td_varint_get(p, len, &o, UINT32_MAX, &dur) != 0 || td_varint_get(p, len, &o, UINT64_MAX, &c) != 0 ||
+        o != len)
+        return -1;
+    int64_t tf = (int64_t)base + ((zz & 1) ? -(int64_t)((zz + 1) >> 1) : (int64_t)(zz >> 1));
+    if (tf < 0 || tf > UINT32_MAX || (uint64_t)tf + dur > UINT32_MAX)
         return -1;
     v->time_first = (uint32_t)tf;
-    v->time_last = (uint32_t)tl;
+    v->time_last = (uint32_t)((uint64_t)tf + dur);
     v->count = c;
     v->reason = 0;
     v->rule = 0;
     return 0;
 }
 
-size_t td_index_value_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+size_t td_index_value_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint32_t base,
                             uint8_t out[TD_INDEX_VALUE_MAX])
 {
     struct td_obs_value va, vb;
-    if (td_index_value_decode(a, alen, &va) != 0 || td_index_value_decode(b, blen, &vb) != 0)
+    if (td_index_value_decode(a, alen, base, &va) != 0 || td_index_value_decode(b, blen, base, &vb) != 0)
         return 0;
     uint64_t sum = va.count + vb.count;
     td_obs_merge(&va, &vb);
     va.count = sum < vb.count ? UINT64_MAX : sum;
-    return td_index_value_encode(&va, out);
+    return td_index_value_encode(&va, base, out);
 }
 
 size_t td_index_time_range_encode(uint32_t min_tf, uint32_t max_tl, uint8_t out[TD_INDEX_VALUE_MAX])

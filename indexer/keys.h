@@ -23,9 +23,12 @@ typedef int (*td_index_emit_fn)(void *ctx, const uint8_t *key, size_t klen, cons
 int td_index_entries(const uint8_t *obs_key, size_t klen, const struct td_obs_value *v,
                      td_index_emit_fn emit, void *ctx, char *err, size_t errlen);
 
-/* Value codec (varints). encode returns the length; decode 0 or -1. */
-size_t td_index_value_encode(const struct td_obs_value *v, uint8_t out[TD_INDEX_VALUE_MAX]);
-int td_index_value_decode(const uint8_t *p, size_t len, struct td_obs_value *v);
+/* Value codec (KEYS.md section 3): varint zigzag(time_first - base), varint (time_last -
+ * time_first), varint count, where base is the generation's TIME_BASE (its period's start, so
+ * an hour generation's times take 2 octets each instead of 5). encode returns the length;
+ * decode 0 or -1 (times outside 0..2^32-1, time_first > time_last, trailing octets). */
+size_t td_index_value_encode(const struct td_obs_value *v, uint32_t base, uint8_t out[TD_INDEX_VALUE_MAX]);
+int td_index_value_decode(const uint8_t *p, size_t len, uint32_t base, struct td_obs_value *v);
 
 /* ---- Type bytes (KEYS.md section 2). The low nibble is the layout; 0x10 marks DNSSEC types. */
 #define TD_IK_RRSET 0x00
@@ -33,9 +36,10 @@ int td_index_value_decode(const uint8_t *p, size_t len, struct td_obs_value *v);
 #define TD_IK_RDATA 0x02
 #define TD_IK_NAME_REV 0x03
 #define TD_IK_DNSSEC 0x10
+#define TD_IK_TIME_BASE 0xFC
 #define TD_IK_TIME_RANGE 0xFE
 #define TD_IK_VERSION 0xFF
-#define TD_INDEX_SCHEMA_VERSION 1
+#define TD_INDEX_SCHEMA_VERSION 2
 
 /* 1 if rrtype is one of DS, RRSIG, NSEC, DNSKEY, NSEC3, NSEC3PARAM, DLV, CDS, CDNSKEY, TA. */
 int td_index_rrtype_is_dnssec(uint16_t rrtype);
@@ -44,12 +48,13 @@ uint8_t td_index_type_byte(uint8_t layout, uint16_t rrtype);
 /* Offset of the sliced RDATA key of rrtype (MX 2, SRV 6, SVCB 2, HTTPS 2), 0 if none. */
 unsigned td_index_slice_offset(uint16_t rrtype);
 
-/* Merge two encoded values (min time_first, max time_last, sum count saturating at 2^64-1)
- * into out; returns the length, 0 if either input does not decode. */
-size_t td_index_value_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+/* Merge two encoded values of one generation (min time_first, max time_last, sum count
+ * saturating at 2^64-1) into out; returns the length, 0 if either input does not decode. */
+size_t td_index_value_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint32_t base,
                             uint8_t out[TD_INDEX_VALUE_MAX]);
 
 /* ---- Metadata entries, written once per generation by its builder.
+ * TIME_BASE: key "\xFC", value varint base (the values' time origin; absent = 0).
  * TIME_RANGE: key "\xFE", value varint min time_first, varint max time_last (merge min/max).
  * VERSION: key "\xFF" + the type byte described, value varint version (merge keeps the lowest). */
 size_t td_index_time_range_encode(uint32_t min_tf, uint32_t max_tl, uint8_t out[TD_INDEX_VALUE_MAX]);

@@ -31,6 +31,7 @@
 
 struct gen_writer {
     struct td_gen_build *gen;
+    uint32_t base;                    /* values are encoded against it (keys.h) */
     struct td_obs_writer *sw;         /* WK_SOURCE records go here (owned by the build) */
     pthread_t th;
     pthread_mutex_t mu;
@@ -56,7 +57,7 @@ static int put_chunk(struct gen_writer *w, const uint8_t *p, size_t n)
             return -1;
         if (kind & WK_SOURCE) {
             struct td_obs_value v;
-            if (!w->sw || td_index_value_decode(val, vl, &v) != 0) {
+            if (!w->sw || td_index_value_decode(val, vl, w->base, &v) != 0) {
                 snprintf(w->err, sizeof w->err, "source record without a writer or value");
                 return -1;
             }
@@ -121,10 +122,11 @@ static int writer_submit(struct gen_writer *w)
     return rc;
 }
 
-static int writer_start(struct gen_writer *w, struct td_gen_build *gen, char *err, size_t errlen)
+static int writer_start(struct gen_writer *w, struct td_gen_build *gen, uint32_t base, char *err, size_t errlen)
 {
     memset(w, 0, sizeof *w);
     w->gen = gen;
+    w->base = base;
     w->chunk[0] = malloc(WCHUNK);
     w->chunk[1] = malloc(WCHUNK);
     if (!w->chunk[0] || !w->chunk[1]) {
@@ -157,7 +159,7 @@ static int writer_put(struct gen_writer *w, const uint8_t *key, size_t klen, con
     memcpy(p, &kl, 4);
     p[5] = (uint8_t)kind;
     memcpy(p + WHDR, key, klen);
-    size_t vl = td_index_value_encode(v, p + WHDR + klen);
+    size_t vl = td_index_value_encode(v, w->base, p + WHDR + klen);
     p[4] = (uint8_t)vl;
     w->fill[w->cur] += WHDR + klen + vl;
     return 0;
@@ -293,9 +295,31 @@ struct td_tier_build {
     struct td_obs_value fwd_v;
     uint64_t nobs, entries_in, distinct;
     uint32_t min_tf, max_tl;
+    uint32_t base;                    /* td_tier_time_base of the name */
     double t0;
     char err[512];                    /* errors from inside the emit callbacks */
 };
+
+uint32_t td_tier_time_base(const char *name)
+{
+    static const struct {
+        char tier;
+        size_t digits;
+    } tiers[] = { { 'h', 10 }, { 'd', 8 }, { 'm', 6 } };
+    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+        if (name[0] != tiers[i].tier || name[1] != '.' || strspn(name + 2, "0123456789") < tiers[i].digits)
+            continue;
+        const char *d = name + 2;
+        struct tm tm = { 0 };
+        tm.tm_year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0') - 1900;
+        tm.tm_mon = (d[4] - '0') * 10 + (d[5] - '0') - 1;
+        tm.tm_mday = tiers[i].digits >= 8 ? (d[6] - '0') * 10 + (d[7] - '0') : 1;
+        tm.tm_hour = tiers[i].digits >= 10 ? (d[8] - '0') * 10 + (d[9] - '0') : 0;
+        time_t t = timegm(&tm);
+        return t > 0 && t <= (time_t)UINT32_MAX ? (uint32_t)t : 0;
+    }
+    return 0;
+}
 
 static double now_s(void)
 {
@@ -324,6 +348,15 @@ int td_tier_source_path(char *out, size_t cap, const char *root, const char *nam
     return snprintf(out, cap, "%s/%s/%s", root, name, TD_TIER_SOURCE) >= (int)cap ? -1 : 0;
 }
 
+/* The generation under construction and its writer, values encoded against b->base. */
+static int gen_open(struct td_tier_build *b, char *err, size_t errlen)
+{
+    struct td_gen_opts go = { .time_base = b->base };
+    if (!(b->gen = td_gen_build_open(b->gtmp, &go, err, errlen)))
+        return -1;
+    return writer_start(&b->w, b->gen, b->base, err, errlen);
+}
+
 struct td_tier_build *td_tier_build_open(const char *root, const char *name, const struct td_tier_opts *opts,
                                          char *err, size_t errlen)
 {
@@ -343,6 +376,7 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
         b->opts = *opts;
     snprintf(b->root, sizeof b->root, "%s", root);
     snprintf(b->name, sizeof b->name, "%s", name);
+    b->base = td_tier_time_base(name);
     char tmp[PATH_MAX], sp[TD_FILESET_NAME_MAX + 8];
     snprintf(sp, sizeof sp, "spill-%s", name);
     if (joinp(tmp, sizeof tmp, root, "tmp", err, errlen) || joinp(b->gtmp, sizeof b->gtmp, tmp, name, err, errlen) ||
@@ -363,8 +397,7 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
     if (!b->dd)
         goto fail;
     /* streaming from the start: the generation takes RRSET entries while the input is read */
-    if (!(b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen)) || writer_start(&b->w, b->gen, err, errlen) != 0 ||
-        !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
+    if (gen_open(b, err, errlen) != 0 || !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
         goto fail;
     b->w.sw = b->sw;
     b->min_tf = UINT32_MAX;
@@ -724,8 +757,7 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
         goto out;
     double t1 = now_s();
     step(&b->opts, "sorted");
-    if (!b->gen && (!(b->gen = td_gen_build_open(b->gtmp, NULL, err, errlen)) ||
-                    writer_start(&b->w, b->gen, err, errlen) != 0))
+    if (!b->gen && gen_open(b, err, errlen) != 0)
         goto out;
     if (td_dedupe_finish(b->dd, put_entry, b, err, errlen) != 0) {
         if (b->err[0])

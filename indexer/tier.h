@@ -74,6 +74,10 @@ typedef int (*td_tier_reader_fn)(void *ctx, struct td_tier_build *b, char *err, 
 
 /* One generation from observations. name: TIER.PERIOD.SEQ; built in ROOT/tmp/NAME (ROOT/tmp
  * must exist), finished into ROOT/NAME. */
+/* The start of a generation name's period (h.YYYYMMDDHH: that hour, d.YYYYMMDD: that day,
+ * m.YYYYMM: that month, UTC), the time base its values are encoded against (keys.h); 0 for
+ * other names. */
+uint32_t td_tier_time_base(const char *name);
 struct td_tier_build *td_tier_build_open(const char *root, const char *name, const struct td_tier_opts *opts,
                                          char *err, size_t errlen);
 /* One observation (obs key, batch/obs.h). -1 with err on a malformed key or sorter error. */

@@ -2,6 +2,7 @@
 #include "index_fixture.h"
 #include "fileset.h"
 #include "generation.h"
+#include "tier.h"
 #include "keys.h"
 #include "tt.h"
 #include "varint.h"
@@ -74,6 +75,7 @@ struct ent {
 struct ents {
     struct ent *e;
     size_t n, cap;
+    uint32_t base; /* the generation's time base, as the tier builder takes it */
 };
 
 static int collect(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
@@ -87,7 +89,7 @@ static int collect(void *ctx, const uint8_t *key, size_t klen, const struct td_o
     e->k = malloc(klen);
     memcpy(e->k, key, klen);
     e->kl = klen;
-    e->vl = td_index_value_encode(v, e->v);
+    e->vl = td_index_value_encode(v, es->base, e->v);
     return 0;
 }
 
@@ -101,7 +103,7 @@ static int ent_cmp(const void *a, const void *b)
 int build_gen_keys(const char *root, const char *name, size_t n,
                    size_t (*key_at)(void *ctx, size_t i, uint8_t *key, struct td_obs_value *v), void *ctx)
 {
-    struct ents es = { 0 };
+    struct ents es = { .base = td_tier_time_base(name) };
     char err[256] = "";
     uint32_t mn = UINT32_MAX, mx = 0;
     for (size_t i = 0; i < n; i++) {
@@ -124,7 +126,7 @@ int build_gen_keys(const char *root, const char *name, size_t n,
     char tmp[400], fin[400];
     snprintf(tmp, sizeof tmp, "%s/tmp/%s", root, name);
     snprintf(fin, sizeof fin, "%s/%s", root, name);
-    struct td_gen_opts o = { 0, 0, 32u << 10 }; /* small tables: scans cross table boundaries */
+    struct td_gen_opts o = { .time_base = es.base, .max_file = 32u << 10 }; /* small tables: scans cross them */
     struct td_gen_build *b = td_gen_build_open(tmp, &o, err, sizeof err);
     int rc = b ? 0 : -1;
     for (size_t i = 0; i < es.n && rc == 0;) {
@@ -134,7 +136,7 @@ int build_gen_keys(const char *root, const char *name, size_t n,
         size_t j = i + 1;
         for (; j < es.n && ent_cmp(&es.e[i], &es.e[j]) == 0; j++) {
             uint8_t m[TD_INDEX_VALUE_MAX];
-            vl = td_index_value_merge(v, vl, es.e[j].v, es.e[j].vl, m);
+            vl = td_index_value_merge(v, vl, es.e[j].v, es.e[j].vl, es.base, m);
             memcpy(v, m, vl);
         }
         rc = td_gen_build_put(b, es.e[i].k, es.e[i].kl, v, vl, err, sizeof err);

@@ -72,7 +72,7 @@ static void test_round_trip(void)
     char tmp[300], fin[300], err[256] = "";
     snprintf(tmp, sizeof tmp, "%s/tmp/h.2026112703.0", root);
     snprintf(fin, sizeof fin, "%s/h.2026112703.0", root);
-    struct td_gen_opts o = { 0, 0, 16u << 10 }; /* small tables: several, read as one key space */
+    struct td_gen_opts o = { .time_base = 1700000000, .max_file = 16u << 10 }; /* small tables: several */
     struct td_gen_build *b = td_gen_build_open(tmp, &o, err, sizeof err);
     if (!b) {
         TT_FAIL("open: %s", err);
@@ -106,7 +106,7 @@ static void test_round_trip(void)
         TT_FAIL("td_gen_open: %s", err);
         return;
     }
-    CHECK_EQ(td_gen_entries(g), 4 * PER_TYPE + 6);
+    CHECK_EQ(td_gen_entries(g), 4 * PER_TYPE + 7);
     struct td_gen_iter *it = td_gen_iter_new(g, 1);
     td_gen_iter_first(it);
     uint32_t bad = 0, n = 0;
@@ -125,18 +125,19 @@ static void test_round_trip(void)
     CHECK_EQ(bad, 0);
     CHECK_EQ(n, 4 * PER_TYPE);
     CHECK(td_gen_open_tables(g) <= 2);
-    /* Metadata: source, time range, version; then the end. */
+    /* Metadata: time base, source, time range, version; then the end. */
     static const char src_key[] = "\xFDtapdns test";
     static const struct {
         const char *k, *v;
         size_t kl, vl;
     } meta[] = {
+        { "\xFC", "\x80\xE2\xCF\xAA\x06", 1, 5 },                /* varint 1700000000 */
         { src_key, "", sizeof src_key, 0 },                    /* with the NUL */
         { "\xFE", "\x80\xE2\xCF\xAA\x06\x8F\xFE\xCF\xAA\x06", 1, 10 }, /* varints 1700000000, 1700003599 */
-        { "\xFF\x00", "\x01", 2, 1 }, /* one VERSION per type byte used */
-        { "\xFF\x01", "\x01", 2, 1 },
-        { "\xFF\x02", "\x01", 2, 1 },
-        { "\xFF\x03", "\x01", 2, 1 },
+        { "\xFF\x00", "\x02", 2, 1 }, /* one VERSION per type byte used */
+        { "\xFF\x01", "\x02", 2, 1 },
+        { "\xFF\x02", "\x02", 2, 1 },
+        { "\xFF\x03", "\x02", 2, 1 },
     };
     for (size_t m = 0; m < sizeof meta / sizeof meta[0]; m++) {
         CHECK(td_gen_iter_valid(it));

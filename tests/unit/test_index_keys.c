@@ -713,42 +713,66 @@ static void test_range_coverage(void)
 static void test_values(void)
 {
     uint8_t b[TD_INDEX_VALUE_MAX], want[32], m[TD_INDEX_VALUE_MAX];
+    /* zigzag(time_first - base), time_last - time_first, count */
     struct td_obs_value v = {.count = UINT64_MAX, .time_first = 1, .time_last = 300}, d;
-    size_t n = td_index_value_encode(&v, b);
-    int w = tt_unhex("01 ac02 ffffffffffffffffff01", want, sizeof want);
+    size_t n = td_index_value_encode(&v, 0, b);
+    int w = tt_unhex("02 ab02 ffffffffffffffffff01", want, sizeof want);
     CHECK_EQ(n, w);
     CHECK_MEM(b, want, n);
-    CHECK_EQ(td_index_value_decode(b, n, &d), 0);
+    CHECK_EQ(td_index_value_decode(b, n, 0, &d), 0);
     CHECK(d.count == UINT64_MAX && d.time_first == 1 && d.time_last == 300 && d.reason == 0);
+    /* an hour generation: base 1800000000, times inside the hour take 2 octets */
+    v = (struct td_obs_value){.count = 3, .time_first = 1800000000 + 3599, .time_last = 1800000000 + 3599 + 200};
+    n = td_index_value_encode(&v, 1800000000, b);
+    w = tt_unhex("9e38 c801 03", want, sizeof want);
+    CHECK_EQ(n, w);
+    CHECK_MEM(b, want, n);
+    CHECK_EQ(td_index_value_decode(b, n, 1800000000, &d), 0);
+    CHECK(d.count == 3 && d.time_first == 1800003599 && d.time_last == 1800003799);
+    /* before the base (a late observation): odd zigzag */
+    v = (struct td_obs_value){.count = 1, .time_first = 1800000000 - 1, .time_last = 1800000000 + 5};
+    n = td_index_value_encode(&v, 1800000000, b);
+    w = tt_unhex("01 06 01", want, sizeof want);
+    CHECK_EQ(n, w);
+    CHECK_MEM(b, want, n);
+    CHECK_EQ(td_index_value_decode(b, n, 1800000000, &d), 0);
+    CHECK(d.time_first == 1799999999 && d.time_last == 1800000005);
+    /* the extremes, both ways */
     v = (struct td_obs_value){.count = 0, .time_first = UINT32_MAX, .time_last = UINT32_MAX};
-    n = td_index_value_encode(&v, b);
-    CHECK_EQ(n, 11);
-    CHECK_EQ(td_index_value_decode(b, n, &d), 0);
-    CHECK(d.time_first == UINT32_MAX && d.count == 0);
+    n = td_index_value_encode(&v, 0, b);
+    CHECK_EQ(td_index_value_decode(b, n, 0, &d), 0);
+    CHECK(d.time_first == UINT32_MAX && d.time_last == UINT32_MAX && d.count == 0);
+    v = (struct td_obs_value){.count = 1, .time_first = 0, .time_last = UINT32_MAX};
+    n = td_index_value_encode(&v, UINT32_MAX, b);
+    CHECK_EQ(td_index_value_decode(b, n, UINT32_MAX, &d), 0);
+    CHECK(d.time_first == 0 && d.time_last == UINT32_MAX);
     static const char *bad[] = {
-        "", "01", "01 02", "01 02 03 00", "8000 01 01", "01 8100 01", "02 01 01", /* tf > tl */
-        "ffffffff1f 01 01", "01 02 ffffffffffffffffff02", "01 02 80",
+        "", "02", "02 02", "02 02 03 00", "8000 01 01", "02 8100 01",
+        "03 01 01",                    /* time_first -2: below 0 with base 0 */
+        "feffffff1f 02 01",            /* time_first 2^32 - 1, time_last past 2^32 - 1 */
+        "8080808040 00 01",            /* zigzag above 2^33 */
+        "02 02 ffffffffffffffffff02", "02 02 80",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         w = tt_unhex(bad[i], want, sizeof want);
-        if (td_index_value_decode(want, (size_t)w, &d) != -1)
+        if (td_index_value_decode(want, (size_t)w, 0, &d) != -1)
             TT_FAIL("value %s accepted", bad[i]);
     }
     /* merge: min, max, sum; saturating */
     struct td_obs_value x = {.count = 5, .time_first = 50, .time_last = 60};
     struct td_obs_value y = {.count = 7, .time_first = 40, .time_last = 55};
     uint8_t xb[32], yb[32];
-    size_t xl = td_index_value_encode(&x, xb), yl = td_index_value_encode(&y, yb);
-    n = td_index_value_merge(xb, xl, yb, yl, m);
+    size_t xl = td_index_value_encode(&x, 45, xb), yl = td_index_value_encode(&y, 45, yb);
+    n = td_index_value_merge(xb, xl, yb, yl, 45, m);
     CHECK(n > 0);
-    CHECK_EQ(td_index_value_decode(m, n, &d), 0);
+    CHECK_EQ(td_index_value_decode(m, n, 45, &d), 0);
     CHECK(d.count == 12 && d.time_first == 40 && d.time_last == 60);
     x.count = UINT64_MAX - 1;
-    xl = td_index_value_encode(&x, xb);
-    n = td_index_value_merge(xb, xl, yb, yl, m);
-    CHECK_EQ(td_index_value_decode(m, n, &d), 0);
+    xl = td_index_value_encode(&x, 45, xb);
+    n = td_index_value_merge(xb, xl, yb, yl, 45, m);
+    CHECK_EQ(td_index_value_decode(m, n, 45, &d), 0);
     CHECK(d.count == UINT64_MAX);
-    CHECK_EQ(td_index_value_merge(xb, xl - 1, yb, yl, m), 0);
+    CHECK_EQ(td_index_value_merge(xb, xl - 1, yb, yl, 45, m), 0);
     /* metadata */
     uint32_t lo, hi;
     n = td_index_time_range_encode(1000, 2000, b);
@@ -763,7 +787,7 @@ static void test_values(void)
     n = td_index_version_entry(0x12, key, b);
     CHECK(key[0] == 0xff && key[1] == 0x12 && n == 1 && b[0] == TD_INDEX_SCHEMA_VERSION);
     CHECK_EQ(td_index_version_decode(b, n, &ver), 0);
-    CHECK_EQ(ver, 1);
+    CHECK_EQ(ver, 2);
 }
 
 static int stop_at_two(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
