@@ -148,7 +148,6 @@ EOF
     round
     "$BIN/tapdns-queryd" keys --keys "$D/proc/keys" add demo >"$D/log/key.out" 2>&1 || die "keys add: $(cat "$D/log/key.out")"
     tail -1 "$D/log/key.out" >"$D/demo.key"
-    # (before tapdns-queryd opens the generations: LevelDB lets one process open a database)
     "$BIN/tapdns-index" info -c "$D/processing.conf" 2>/dev/null | head -4
     setsid "$BIN/tapdns-queryd" --config "$D/processing.conf" >>"$D/log/queryd.out" 2>>"$D/log/queryd.err" 9>&- </dev/null &
     echo $! >"$D/queryd.pid"

@@ -56,8 +56,7 @@ TAPDNS_BIN=$bin "$bin/tapdns-jobs" -c "$d/tapdns.conf" hourly
 echo "== tapdns-status"
 "$bin/tapdns-status" -c "$d/tapdns.conf" -s 0 | sed -n '2,4p'
 
-echo "== a local query (tapdns-query; LevelDB allows one process per generation, so run it while"
-echo "   tapdns-queryd is not holding the index, or ask tapdns-queryd over HTTP as below)"
+echo "== a local query (tapdns-query reads the generations directly, also while tapdns-queryd serves them)"
 "$bin/tapdns-query" -c "$d/tapdns.conf" rrset www.alpha.test
 echo
 echo "== the query service on 127.0.0.1:$port"

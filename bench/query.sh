@@ -42,7 +42,7 @@ HOT=/dnsdb/v2/lookup/rdata/ip/192.0.2.1?limit=0
 NET=/dnsdb/v2/lookup/rdata/ip/198.51.100.0,24?limit=0
 ALL=/dnsdb/v2/lookup/rrset/name/%2A.test?limit=0
 
-# in-process baseline (before the server holds the generation's LevelDB lock)
+# in-process baseline (tapdns-index query, the library without HTTP)
 inproc() { # label, tapdns-index query args...
     local label=$1; shift
     local ts=() n=0

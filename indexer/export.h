@@ -1,6 +1,6 @@
 /* export.h: export drops. A generation as COF NDJSON compressed with zstd (one zstd frame),
- * written from the generation's source file ROOT/NAME/SOURCE.obs (tier.h), never from the
- * LevelDB, so it runs while the query service holds the generation open.
+ * written from the generation's source file ROOT/NAME/SOURCE.obs (tier.h), never from its
+ * tables (they hold index entries, not observations).
  *
  * Each line is td_cof_object_open() (lib/cof.h: count, time_first, time_last, rrname,
  * rrtype, bailiwick, rdata as an array of presentation strings) followed by one extra key,

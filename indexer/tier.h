@@ -1,12 +1,12 @@
 /* tier.h: generations of every tier (hour, day, month) and their source files; the work of
  * tapdns-index build, merge, rebuild and import (indexer/KEYS.md "Generations and tiers").
  *
- * Source file. Every generation directory ROOT/NAME holds, next to the LevelDB files,
+ * Source file. Every generation directory ROOT/NAME holds, next to the table files,
  * TD_TIER_SOURCE ("SOURCE.obs"): an observation file (batch/OBS_FORMAT.md) of the merged,
  * sorted observations the generation was built from. It is written into the temporary
  * directory before td_gen_build_finish() fsyncs and renames it, so a generation directory
  * that exists has its complete source. Merges, rebuilds and exports read only source files,
- * never a LevelDB: the query service may hold every live generation open.
+ * never the tables (they hold entries, not observations).
  *
  * Builder. Observations go into ONE batch/dedupe.h sorter as their index entries
  * (td_index_entries) plus one internal entry TD_TIER_SRC_MARK | obs key (the observation
@@ -20,7 +20,7 @@
  * entries (type byte 00, the observation key itself) skip the sorter: they are written from
  * the source file before the sorter's output. An observation below its predecessor ends the
  * shortcut for that build (what was streamed goes into the sorter, the generation started
- * over). One writer thread makes every LevelDB put (and writes the streamed source file)
+ * over). One writer thread makes every generation put (and writes the streamed source file)
  * while the calling thread reads and sorts.
  *
  * Writers: every entry point below takes the writers' lock (td_fileset_lock), loads

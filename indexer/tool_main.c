@@ -1,4 +1,4 @@
-/* tapdns-index: LevelDB generations from observation files (the work is in tier.h,
+/* tapdns-index: index generations from observation files (the work is in tier.h,
  * export.h, import.h; this file parses options and prints).
  *   tapdns-index build --db ROOT --hour YYYYMMDDHH [--replace] [--mem-cap SIZE] OBS...
  *       observations -> index entries (keys.h) -> sorted and merged (batch/dedupe.h, spill

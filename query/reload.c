@@ -6,15 +6,10 @@
  *   the block cache are shared, only new generations are opened. The new handle becomes
  *   current at once; queries in flight finish on the old one, which closes when its last
  *   query ends (refcount), and with it the generations only it listed.
- * - LevelDB lets one process open a database once (its LOCK file is held by the process:
- *   "lock ...: already held by process"). Should an open still fail on a lock (a generation
- *   the old handle holds under a name the new set does not list can never collide, so this
- *   is a fallback), the reload is pending: new queries
- *   park (they still count against max_concurrent and their deadline runs), the queries in
- *   flight finish on the old handle (each ends within its deadline), and when the last one
- *   ends the old handle closes, the new set opens and the parked queries start on it. The
- *   wait is bounded by the deadline; a reload while the server is idle is immediate.
- * - Any other open error keeps the old handle and is logged; the next change retries. If the
+ * - Generations lock nothing (indexer/gen_reader.h), so an open never waits for the old
+ *   handle. The "pending" path (park new queries until the old handle's queries end, then
+ *   swap) served LevelDB's one-process lock and is no longer entered; it goes next.
+ * - An open error keeps the old handle and is logged; the next change retries. If the
  *   handle was already closed (pending path) and the new set fails to open, queries get 503
  *   until a later tick opens it. */
 #include "server_int.h"
@@ -135,14 +130,6 @@ void td_qreload_check(struct td_qreload *rl)
             td_qreload_release(rl, old);
         if (rl->srv)
             td_qserver_index_changed(rl->srv);
-        return;
-    }
-    if (strstr(err, "lock") || strstr(err, "LOCK")) {
-        rl->pending = 1;
-        if (rl->cur->refs == 1)
-            swap_now(rl);
-        else
-            log_line(rl, "waiting for the queries in flight (generations held open)", NULL);
         return;
     }
     rl->failures++;
