@@ -203,6 +203,34 @@ static size_t find_table(const struct td_gen *g, const uint8_t *key, size_t klen
     return lo;
 }
 
+/* The table's keys must lie where TABLES says: its last key as listed, its first key above the
+ * previous table's last. Otherwise seeks would pick the wrong table and scans would go out of
+ * order, so a damaged manifest or a table from elsewhere is an error, not wrong answers. */
+static int check_bounds(const struct td_gen *g, size_t i, char *err, size_t errlen)
+{
+    const struct table *t = &g->tab[i];
+    struct td_sst_iter *si = td_sst_iter_new(t->t, 0);
+    size_t kl = 0;
+    const uint8_t *k;
+    int ok = 1;
+    td_sst_iter_last(si);
+    if (!td_sst_iter_valid(si) || (k = td_sst_iter_key(si, &kl), key_cmp(k, kl, t->last, t->last_len) != 0))
+        ok = 0;
+    td_sst_iter_first(si);
+    if (ok && i > 0 &&
+        (!td_sst_iter_valid(si) ||
+         (k = td_sst_iter_key(si, &kl), key_cmp(k, kl, g->tab[i - 1].last, g->tab[i - 1].last_len) <= 0)))
+        ok = 0;
+    char e[200] = "";
+    int ioerr = td_sst_iter_error(si, e, sizeof e);
+    td_sst_iter_free(si);
+    if (ioerr)
+        td_errf(err, errlen, "%s/%s: %s", g->dir, t->name, e);
+    else if (!ok)
+        td_errf(err, errlen, "%s/%s: its keys are not where %s says", g->dir, t->name, TD_GEN_TABLES);
+    return ioerr || !ok ? -1 : 0;
+}
+
 static int table_use(struct td_gen *g, size_t i, char *err, size_t errlen)
 {
     struct table *t = &g->tab[i];
@@ -223,6 +251,11 @@ static int table_use(struct td_gen *g, size_t i, char *err, size_t errlen)
     snprintf(path, sizeof path, "%s/%s", g->dir, t->name);
     if (!(t->t = td_sst_open(path, g->cache, err, errlen)))
         return -1;
+    if (check_bounds(g, i, err, errlen) != 0) {
+        td_sst_close(t->t);
+        t->t = NULL;
+        return -1;
+    }
     snprintf(path, sizeof path, "%s/%.6s.bloom", g->dir, t->name);
     if (td_bloom_load(path, BLOOM_MAX, &t->bloom, err, errlen) != 0) {
         td_sst_close(t->t);
