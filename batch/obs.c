@@ -161,21 +161,6 @@ static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* A block's checksum: its compressed octets, seeded with both lengths, so that any change
  * of the block header or the compressed data is caught before decompression. */
 static uint64_t block_hash(const uint8_t *comp, size_t c, uint32_t u)
@@ -254,7 +239,7 @@ struct td_obs_writer *td_obs_writer_open(const char *path, int is_discard, char 
     uint8_t h[OBS_HEADER_LEN] = {0};
     memcpy(h, w->is_discard ? DIS_MAGIC : OBS_MAGIC, 8);
     td_put_le16(h + 8, OBS_VERSION);
-    if (write_all(w->fd, h, sizeof h) != 0) {
+    if (td_write_all(w->fd, h, sizeof h) != 0) {
         td_errf(err, errlen, "obs writer: write %s: %s", w->tmp, strerror(errno));
         unlink(w->tmp);
         writer_free(w);
@@ -279,7 +264,7 @@ static int flush_block(struct td_obs_writer *w, char *err, size_t errlen)
     td_put_le32(w->out + 4, (uint32_t)w->stage_len);
     td_put_le64(w->out + 8, block_hash(w->out + OBS_BLOCK_HDR_LEN, c, (uint32_t)w->stage_len));
     XXH3_64bits_update(w->xxh, w->stage, w->stage_len);
-    if (write_all(w->fd, w->out, OBS_BLOCK_HDR_LEN + c) != 0) {
+    if (td_write_all(w->fd, w->out, OBS_BLOCK_HDR_LEN + c) != 0) {
         w->failed = 1;
         td_errf(err, errlen, "obs writer: write %s: %s", w->tmp, strerror(errno));
         return -1;
@@ -360,7 +345,7 @@ int td_obs_writer_close(struct td_obs_writer **wp, char *err, size_t errlen)
     td_put_le64(t + 16, XXH3_64bits_digest(w->xxh));
     td_put_le64(t + 24, XXH3_64bits(t, 24));
     const char *what = NULL;
-    if (write_all(w->fd, t, sizeof t) != 0)
+    if (td_write_all(w->fd, t, sizeof t) != 0)
         what = "write";
     else if (fsync(w->fd) != 0)
         what = "fsync";

@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "byteorder.h"
+#include "durable.h"
 #include "errf.h"
 #include "readfile.h"
 
@@ -32,20 +33,6 @@ int td_bloom_build_add(struct td_bloom_build *b, const uint8_t *key, size_t klen
 static inline uint64_t probe_step(uint64_t h)
 {
     return ((h >> 33) | (h << 31)) | 1;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 int td_bloom_build_write(struct td_bloom_build *b, const char *path, char *err, size_t errlen)
@@ -74,7 +61,7 @@ int td_bloom_build_write(struct td_bloom_build *b, const char *path, char *err, 
     td_put_le64(f + bytes - 8, XXH3_64bits(f, bytes - 8));
     int rc = -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, f, bytes) != 0 || fsync(fd) != 0)
+    if (fd < 0 || td_write_all(fd, f, bytes) != 0 || fsync(fd) != 0)
         td_errf(err, errlen, "%s: %s", path, strerror(errno));
     else
         rc = 0;

@@ -43,21 +43,6 @@ int td_export_line(struct td_json *j, const uint8_t *key, size_t klen, const str
     return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Compresses in[0..len) into fd (end: finish the frame). */
 static int zpush(ZSTD_CCtx *z, int fd, uint8_t *obuf, size_t ocap, const void *in, size_t len, int end,
                  uint64_t *out_bytes)
@@ -68,7 +53,7 @@ static int zpush(ZSTD_CCtx *z, int fd, uint8_t *obuf, size_t ocap, const void *i
         size_t r = ZSTD_compressStream2(z, &ob, &ib, end ? ZSTD_e_end : ZSTD_e_continue);
         if (ZSTD_isError(r))
             return -1;
-        if (ob.pos && write_all(fd, obuf, ob.pos) != 0)
+        if (ob.pos && td_write_all(fd, obuf, ob.pos) != 0)
             return -2;
         *out_bytes += ob.pos;
         if (end ? r == 0 : ib.pos == ib.size)

@@ -270,20 +270,6 @@ char *td_fileset_format(const struct td_fileset *fs, size_t *len)
     return buf;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int td_fileset_store(const char *root, const struct td_fileset *fs, char *err, size_t errlen)
 {
     for (uint32_t i = 0; i < fs->n; i++) {
@@ -311,7 +297,7 @@ int td_fileset_store(const char *root, const struct td_fileset *fs, char *err, s
         free(text);
         return -1;
     }
-    int rc = write_all(fd, text, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+    int rc = td_write_all(fd, text, len) == 0 && fsync(fd) == 0 ? 0 : -1;
     int e = errno;
     free(text);
     if (close(fd) != 0 && rc == 0) {

@@ -4,6 +4,9 @@
 #define TD_DURABLE_H
 #include <stddef.h>
 
+/* Writes all n octets to fd (retrying short writes and EINTR); 0, or -1 with errno (EIO when
+ * write returns 0). */
+int td_write_all(int fd, const void *p, size_t n);
 /* fsync of the directory dir; 0 or -1. */
 int td_fsync_dir(const char *dir);
 /* fsync of the directory holding path ("." when path has no slash); 0 or -1. */

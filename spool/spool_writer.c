@@ -16,6 +16,7 @@
 #include <zstd.h>
 
 #include "spool_int.h"
+#include "durable.h"
 
 #define STAGE_CAP (256u << 10) /* >= TD_SPOOL_REC_MAX: one record always fits an empty stage */
 
@@ -123,24 +124,9 @@ struct td_spool_writer *td_spool_writer_init(const struct td_spool_writer_opts *
     return w;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int flush_out(struct td_spool_writer *w, const char **err)
 {
-    if (w->out_len && write_all(w->fd, w->out, w->out_len) != 0) {
+    if (w->out_len && td_write_all(w->fd, w->out, w->out_len) != 0) {
         *err = sys_err(w, "spool writer: write", w->open_name);
         return -1;
     }
@@ -307,7 +293,7 @@ static int open_file(struct td_spool_writer *w, uint32_t hour, const char **err)
         h.created_ns = wall_ns();
         uint8_t hb[8 + TD_SPOOL_HEADER_FIXED + TD_SPOOL_SENSOR_MAX];
         size_t hl = td_spool_header_encode(&h, hb, sizeof hb);
-        if (write_all(fd, hb, hl) != 0) {
+        if (td_write_all(fd, hb, hl) != 0) {
             *err = sys_err(w, "spool writer: write", w->open_name);
             abandon_file(w);
             return -1;
@@ -330,7 +316,7 @@ int td_spool_writer_close_file(struct td_spool_writer *w, const char **err)
         return -1;
     uint8_t eb[8 + TD_SPOOL_END_LEN];
     td_spool_end_encode(&w->file, eb);
-    if (write_all(w->fd, eb, sizeof eb) != 0) {
+    if (td_write_all(w->fd, eb, sizeof eb) != 0) {
         *err = sys_err(w, "spool writer: write", w->open_name);
         abandon_file(w);
         return -1;
