@@ -1,12 +1,12 @@
 /* index.c: the reading library (index.h has the contract): FILESET -> one generation reader
- * (gen_reader.h) per generation with a shared block cache. A query is a key-range scan ("main" scan) over every
- * generation the fences do not prune, merged by key (a binary heap of generation iterators),
- * entries of equal keys merged by value (or kept apart, gravel), then decoded, checked,
- * fenced, probed against the pruned generations, offset and limited. Two kinds are two-level:
- * an "outer" scan of name keys (RRSET_NAME_FWD for rrset X.*, RDATA_NAME_REV for rdata *.X)
- * gives one name at a time, and the main scan is re-aimed at that name's range in the
- * generations that hold the name. Wildcards seek past keys they cannot use (the name X
- * itself where excluded, names deeper than one more label for `+`). */
+ * (gen_reader.h) per generation with a shared block cache. A query is a key-range scan ("main"
+ * scan) over every generation the fences do not prune, merged by key (a binary heap of
+ * generation iterators), entries of equal keys merged by value (or kept apart, gravel), then
+ * decoded, checked, fenced, probed against the pruned generations, offset and limited. Two
+ * kinds are two-level: an "outer" scan of name keys (RRSET_NAME_FWD for rrset X.*,
+ * RDATA_NAME_REV for rdata *.X) gives one name at a time, and the main scan is re-aimed at that
+ * name's range in the generations that hold the name. Wildcards seek past keys they cannot use
+ * (the name X itself where excluded, names deeper than one more label for `+`). */
 #include "index.h"
 
 #include <stdio.h>
