@@ -30,6 +30,7 @@
  * merged into one so the number of open files stays bounded. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,6 +423,63 @@ static void sort_level(struct item *a, size_t n, size_t off)
     }
 }
 
+/* Two-way parallel sort: below PAR_SORT_MIN items one thread does it all. Otherwise the items
+ * are split around a splitter prefix (the median of a sample): those with pre <= splitter to
+ * the front, the rest behind, so equal prefixes stay on one side and the two sides sort
+ * independently (one on a second thread) into one sorted array. */
+#define PAR_SORT_MIN 200000u
+#define PAR_SORT_SAMPLE 255u
+
+struct sort_job {
+    struct item *a;
+    size_t n;
+};
+
+static void *sort_job_main(void *arg)
+{
+    struct sort_job *j = arg;
+    sort_level(j->a, j->n, 0);
+    return NULL;
+}
+
+static void sort_items_parallel(struct item *a, size_t n)
+{
+    if (n < PAR_SORT_MIN) {
+        sort_level(a, n, 0);
+        return;
+    }
+    uint64_t sample[PAR_SORT_SAMPLE];
+    for (size_t i = 0; i < PAR_SORT_SAMPLE; i++)
+        sample[i] = a[(i * 2 + 1) * (n / (2 * PAR_SORT_SAMPLE))].pre;
+    for (size_t i = 1; i < PAR_SORT_SAMPLE; i++) { /* insertion sort of the sample */
+        uint64_t t = sample[i];
+        size_t j = i;
+        while (j > 0 && sample[j - 1] > t) {
+            sample[j] = sample[j - 1];
+            j--;
+        }
+        sample[j] = t;
+    }
+    uint64_t split = sample[PAR_SORT_SAMPLE / 2];
+    size_t left = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i].pre <= split)
+            item_swap(&a[i], &a[left++]);
+    if (left == n) { /* the splitter is the largest prefix: nothing to split off */
+        sort_level(a, n, 0);
+        return;
+    }
+    struct sort_job right = { a + left, n - left };
+    pthread_t th;
+    if (pthread_create(&th, NULL, sort_job_main, &right) != 0) {
+        sort_level(a, left, 0);
+        sort_level(a + left, n - left, 0);
+        return;
+    }
+    sort_level(a, left, 0);
+    pthread_join(th, NULL);
+}
+
 /* Compacts the table's entries into items at the front of the slot memory and sorts them;
  * the table is unusable until reset_table(). Returns the array (d->n items). */
 static struct item *sorted_entries(struct td_dedupe *d)
@@ -435,7 +493,7 @@ static struct item *sorted_entries(struct td_dedupe *d)
             a[k++].e = e;
         }
     }
-    sort_level(a, k, 0);
+    sort_items_parallel(a, k);
     return a;
 }
 

@@ -35,6 +35,12 @@ static inline uint64_t probe_step(uint64_t h)
     return ((h >> 33) | (h << 31)) | 1;
 }
 
+/* h mapped onto 0..nbits-1 (multiply-high, no division) */
+static inline uint64_t bit_of(uint64_t h, uint64_t nbits)
+{
+    return (uint64_t)(((unsigned __int128)h * nbits) >> 64);
+}
+
 int td_bloom_build_write(struct td_bloom_build *b, const char *path, char *err, size_t errlen)
 {
     uint64_t nbits = ((uint64_t)b->n * TD_BLOOM_BITS_PER_KEY + 63) / 64 * 64;
@@ -54,7 +60,7 @@ int td_bloom_build_write(struct td_bloom_build *b, const char *path, char *err, 
     for (size_t i = 0; i < b->n; i++) {
         uint64_t h = b->h[i], d = probe_step(h);
         for (unsigned j = 0; j < TD_BLOOM_K; j++, h += d) {
-            uint64_t bit = h % nbits;
+            uint64_t bit = bit_of(h, nbits);
             bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
         }
     }
@@ -111,7 +117,7 @@ int td_bloom_may_contain(const struct td_bloom *f, const uint8_t *key, size_t kl
 {
     uint64_t h = XXH3_64bits(key, klen), d = probe_step(h);
     for (unsigned j = 0; j < f->k; j++, h += d) {
-        uint64_t bit = h % f->nbits;
+        uint64_t bit = bit_of(h, f->nbits);
         if (!(f->bits[bit >> 3] & (1u << (bit & 7))))
             return 0;
     }

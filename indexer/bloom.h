@@ -4,7 +4,7 @@
  *
  * File: "TDBLOOM1", u32le k, u32le 0, u64le nbits, u64le nkeys, nbits/8 octets of bits, u64le
  * XXH3-64 of every octet before it. Key hash h = XXH3-64(key); probe i (0 <= i < k) tests bit
- * (h + i * d) mod nbits with d = (h >> 33 | h << 31) | 1. nbits = 10 per key rounded up to a
+ * floor(x * nbits / 2^64) of x = h + i * d (mod 2^64), d = (h >> 33 | h << 31) | 1. nbits = 10 per key rounded up to a
  * multiple of 64 (at least 64), k = 7: about 1% false positives.
  *
  * The builder keeps one 8-octet hash per key until td_bloom_build_write: memory is bounded by

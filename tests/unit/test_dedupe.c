@@ -321,6 +321,28 @@ static void test_random_no_spill(void)
     pool_free(p);
 }
 
+/* Tables above the parallel sort's threshold (dedupe.c PAR_SORT_MIN, 200000 items): split
+ * around a sampled prefix and sorted on two threads; then with every key sharing its first 8
+ * octets, where the splitter is the largest prefix and one thread sorts all. */
+static void test_random_parallel_sort(void)
+{
+    for (int same_prefix = 0; same_prefix <= 1; same_prefix++) {
+        uint32_t seed = 4242;
+        struct pool *p = pool_new(320000, &seed, 0);
+        if (same_prefix)
+            for (uint32_t i = 0; i < p->n; i++)
+                if (p->len[i] >= 12)
+                    memset(p->k[i], 1, 8);
+        size_t n = 640000;
+        struct radd *a = random_adds(p, n, &seed);
+        uint64_t runs, peak;
+        check_against_reference(p, a, n, (size_t)1 << 30, &runs, &peak);
+        CHECK_EQ(runs, 0);
+        free(a);
+        pool_free(p);
+    }
+}
+
 static void test_random_one_spill(void)
 {
     uint32_t seed = 99;
@@ -530,6 +552,7 @@ int main(void)
     TT_RUN(test_hand_table);
     TT_RUN(test_hand_table_spilled);
     TT_RUN(test_random_no_spill);
+    TT_RUN(test_random_parallel_sort);
     TT_RUN(test_random_one_spill);
     TT_RUN(test_random_many_spills);
     TT_RUN(test_reset_equals_fresh);
