@@ -6,12 +6,10 @@
  *   the block cache are shared, only new generations are opened. The new handle becomes
  *   current at once; queries in flight finish on the old one, which closes when its last
  *   query ends (refcount), and with it the generations only it listed.
- * - Generations lock nothing (indexer/gen_reader.h), so an open never waits for the old
- *   handle. The "pending" path (park new queries until the old handle's queries end, then
- *   swap) served LevelDB's one-process lock and is no longer entered; it goes next.
- * - An open error keeps the old handle and is logged; the next change retries. If the
- *   handle was already closed (pending path) and the new set fails to open, queries get 503
- *   until a later tick opens it. */
+ * - Generations lock nothing (indexer/gen_reader.h), so the new set opens at once, whatever
+ *   the queries in flight hold.
+ * - An open error keeps the old handle and is logged; the next change retries. If no handle
+ *   is open (the first open failed), queries get 503 until a later tick opens one. */
 #include "server_int.h"
 #include "errf.h"
 #include "index.h"
@@ -76,37 +74,11 @@ static int sig_changed(struct td_qreload *rl)
     return changed;
 }
 
-/* cur has no query left (refs == 1) and a reload is pending: close it, open the new set. */
-static void swap_now(struct td_qreload *rl)
-{
-    char err[256];
-    if (rl->cur) {
-        close_idx(rl->cur);
-        rl->cur = NULL;
-    }
-    rl->pending = 0;
-    rl->cur = open_idx(rl, err, sizeof err);
-    if (rl->cur) {
-        rl->reloads++;
-        char d[64];
-        snprintf(d, sizeof d, "%zu generations (after drain)", rl->cur->generations);
-        log_line(rl, "opened", d);
-    } else {
-        rl->failures++;
-        snprintf(rl->last_err, sizeof rl->last_err, "%s", err);
-        log_line(rl, "open failed, answering 503 until it works", err);
-    }
-    if (rl->srv) {
-        td_qserver_index_changed(rl->srv);
-        td_qserver_resume_parked(rl->srv);
-    }
-}
-
 void td_qreload_check(struct td_qreload *rl)
 {
     char err[256];
     int changed = sig_changed(rl);
-    if (!rl->cur && !rl->pending) { /* retry a failed open every tick */
+    if (!rl->cur) { /* retry a failed open every tick */
         rl->cur = open_idx(rl, err, sizeof err);
         if (rl->cur) {
             rl->reloads++;
@@ -116,7 +88,7 @@ void td_qreload_check(struct td_qreload *rl)
         }
         return;
     }
-    if (!changed || rl->pending)
+    if (!changed)
         return;
     struct td_qidx *nx = open_idx(rl, err, sizeof err);
     if (nx) {
@@ -189,13 +161,8 @@ void td_qreload_fini(struct td_qreload *rl)
     }
 }
 
-struct td_qidx *td_qreload_acquire(struct td_qreload *rl, int *busy)
+struct td_qidx *td_qreload_acquire(struct td_qreload *rl)
 {
-    *busy = 0;
-    if (rl->pending) {
-        *busy = 1;
-        return NULL;
-    }
     if (!rl->cur)
         return NULL;
     rl->cur->refs++;
@@ -204,10 +171,7 @@ struct td_qidx *td_qreload_acquire(struct td_qreload *rl, int *busy)
 
 void td_qreload_release(struct td_qreload *rl, struct td_qidx *ix)
 {
-    if (--ix->refs == 0) {
+    (void)rl;
+    if (--ix->refs == 0)
         close_idx(ix);
-        return;
-    }
-    if (ix == rl->cur && rl->pending && ix->refs == 1)
-        swap_now(rl);
 }

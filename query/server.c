@@ -223,14 +223,6 @@ void td_qserver_stream_done(struct td_qserver *srv, struct td_qstream *s)
     stream_free(s);
 }
 
-void td_qserver_resume_parked(struct td_qserver *srv)
-{
-    struct td_qstream *s;
-    TAILQ_FOREACH(s, &srv->active, link)
-        if (s->state == TD_QS_PARKED)
-            event_active(s->slice_ev, EV_TIMEOUT, 0);
-}
-
 void td_qserver_index_changed(struct td_qserver *srv)
 {
     td_qmetrics_reload(srv->met, srv->rl.cur != NULL, srv->rl.cur ? srv->rl.cur->generations : 0);

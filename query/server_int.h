@@ -39,7 +39,6 @@ struct td_qreload {
     struct td_qserver *srv;
     char root[4096];
     struct td_qidx *cur;    /* NULL when the last open failed (queries get 503 until one works) */
-    int pending;            /* FILESET changed; new set opens once cur's queries have ended */
     int have_sig;
     uint64_t sig_dev, sig_ino, sig_size, sig_mtime_ns;
     struct event *tick;
@@ -50,15 +49,14 @@ struct td_qreload {
 /* 0 or -1 with err (the first open must work). */
 int td_qreload_init(struct td_qreload *rl, struct td_qserver *srv, const char *root, char *err, size_t errlen);
 void td_qreload_fini(struct td_qreload *rl);
-/* A reference to the current index for one query, or NULL: *busy = 1 when a reload is
- * pending (park the query and retry on td_qserver_resume_parked), 0 when no index is open. */
-struct td_qidx *td_qreload_acquire(struct td_qreload *rl, int *busy);
+/* A reference to the current index for one query, or NULL when no index is open. */
+struct td_qidx *td_qreload_acquire(struct td_qreload *rl);
 void td_qreload_release(struct td_qreload *rl, struct td_qidx *ix);
 /* One check of ROOT/FILESET now (the tick calls it every reload_interval). */
 void td_qreload_check(struct td_qreload *rl);
 
 /* ---- stream.c: one lookup or summarize ---- */
-enum td_qstream_state { TD_QS_IDLE = 0, TD_QS_PARKED, TD_QS_RUNNING };
+enum td_qstream_state { TD_QS_IDLE = 0, TD_QS_RUNNING };
 
 struct td_qstream {
     TAILQ_ENTRY(td_qstream) link;
@@ -91,8 +89,6 @@ TAILQ_HEAD(td_qstream_list, td_qstream);
 /* Takes a parsed, limited and charged request (s->rq, s->key set by server.c) and runs it;
  * the stream answers and releases itself. */
 void td_qstream_begin(struct td_qstream *s);
-/* After a reload: a parked stream tries again. */
-void td_qstream_resume(struct td_qstream *s);
 /* Server shutdown: end the stream now (the client sees a truncated answer). */
 void td_qstream_abort(struct td_qstream *s);
 
@@ -108,7 +104,7 @@ struct td_qserver {
     struct event *save_ev;         /* every second: quota state save, keys file check */
     uint64_t keys_sig[4];          /* dev, ino, size, mtime ns of the keys file */
     struct td_qreload rl;
-    struct td_qstream_list active;   /* running or parked */
+    struct td_qstream_list active;   /* running */
     struct td_qstream_list free;     /* reusable stream objects (bounded by max_concurrent) */
     unsigned nactive, nfree;
     struct td_qrequest scratch;      /* requests answered at once (ping, rate_limit, errors) */
@@ -127,8 +123,6 @@ void td_qserver_ratelimit_headers(struct td_qserver *srv, struct evhttp_request 
 const char *td_qserver_reason_phrase(int status);
 /* A stream has ended: back to the free list. */
 void td_qserver_stream_done(struct td_qserver *srv, struct td_qstream *s);
-/* Wake the parked streams (after a reload swapped the index, or failed). */
-void td_qserver_resume_parked(struct td_qserver *srv);
 /* The index changed (reload.c): metrics. */
 void td_qserver_index_changed(struct td_qserver *srv);
 double td_qelapsed_ms(const struct timespec *t0);

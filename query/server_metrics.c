@@ -3,7 +3,7 @@
  *   tapdns_query_requests_total{code="..."}  answers by HTTP status (499: client went away)
  *   tapdns_query_results_total               objects sent
  *   tapdns_query_bytes_total                 body bytes sent
- *   tapdns_query_in_flight                   queries streaming or parked
+ *   tapdns_query_in_flight                   queries streaming
  *   tapdns_query_duration_seconds            histogram of request durations
  *   tapdns_query_reloads_total{result=...}   FILESET reloads ("ok", "failed")
  *   tapdns_query_index_generations           generations of the current index */

@@ -8,8 +8,8 @@
  * connections are served) and answers once.
  * The iterator is asked for limit+1 results: the extra one proves the limit cut the answer
  * ("limited", "Result limit reached"). The deadline timer ends the answer with SAF "failed"
- * ("Processing timeout; results may be incomplete"), also while waiting on a slow reader or
- * parked for a reload. A client that goes away (the connection's close callback) ends the
+ * ("Processing timeout; results may be incomplete"), also while waiting on a slow reader. A
+ * client that goes away (the connection's close callback) ends the
  * stream at once: iterator closed, index reference dropped. */
 #include "server_int.h"
 #include "errf.h"
@@ -92,13 +92,8 @@ static void on_drained(struct evhttp_connection *evcon, void *arg)
 static void try_start(struct td_qstream *s)
 {
     struct td_qserver *srv = s->srv;
-    int busy = 0;
-    s->ix = td_qreload_acquire(&srv->rl, &busy);
+    s->ix = td_qreload_acquire(&srv->rl);
     if (!s->ix) {
-        if (busy) {
-            s->state = TD_QS_PARKED;
-            return;
-        }
         fail_early(s, 503, "index unavailable");
         return;
     }
@@ -127,9 +122,7 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
     struct td_qstream *s = arg;
     (void)fd;
     (void)what;
-    if (s->state == TD_QS_PARKED)
-        try_start(s);
-    else if (s->state == TD_QS_RUNNING)
+    if (s->state == TD_QS_RUNNING)
         run_slice(s);
 }
 
@@ -138,10 +131,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     struct td_qstream *s = arg;
     (void)fd;
     (void)what;
-    if (s->state == TD_QS_PARKED) {
-        fail_early(s, 503, "index reload in progress, try again");
-        return;
-    }
     s->expired = 1;
     event_del(s->slice_ev);
     run_slice(s);
@@ -308,12 +297,6 @@ void td_qstream_begin(struct td_qstream *s)
     if (s->evcon)
         evhttp_connection_set_closecb(s->evcon, on_close, s);
     try_start(s);
-}
-
-void td_qstream_resume(struct td_qstream *s)
-{
-    if (s->state == TD_QS_PARKED)
-        try_start(s);
 }
 
 void td_qstream_abort(struct td_qstream *s)
