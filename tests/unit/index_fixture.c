@@ -318,3 +318,16 @@ struct td_index_query qip(const char *lo, const char *hi, unsigned pfx)
     q.ip_prefix = pfx;
     return q;
 }
+
+void run_cases_on(const struct qcase *c, size_t n, const char *root1, const char *root3)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *roots[2] = { root1, root3 };
+        for (int r = 0; r < 2; r++) {
+            char *got = run_q(roots[r], &c[i].q, NULL);
+            if (strcmp(got, c[i].expect) != 0)
+                TT_FAIL("%s (%s): got\n%sexpected\n%s", c[i].what, r ? "3 gens" : "1 gen", got, c[i].expect);
+            free(got);
+        }
+    }
+}

@@ -42,6 +42,15 @@ void rtext(const struct td_index_result *r, char *out, size_t cap);
 /* All results of q over root as lines; "ERR: ..." on an error; *ngens (may be NULL) the
  * generations scanned. Caller frees. */
 char *run_q(const char *root, const struct td_index_query *q, size_t *ngens);
+/* A table case: the query and its expected run_q text. */
+struct qcase {
+    const char *what;
+    struct td_index_query q;
+    const char *expect;
+};
+/* Each case over root1 (one generation) and root3 (the same data in three): a failure names
+ * the case and the set. */
+void run_cases_on(const struct qcase *c, size_t n, const char *root1, const char *root3);
 /* A 256-octet buffer from a ring of 128 (names of queries built into tables). */
 uint8_t *slot(void);
 /* Queries from text (names kept in a ring of 128 slots, enough for one table of cases). */

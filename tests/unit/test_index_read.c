@@ -46,23 +46,9 @@ static void build_fixed(void)
     build_one_and_three(fixed, NFIXED, root1, root3, sizeof root1);
 }
 
-struct qcase {
-    const char *what;
-    struct td_index_query q;
-    const char *expect;
-};
-
 static void run_cases(const struct qcase *c, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const char *roots[2] = { root1, root3 };
-        for (int r = 0; r < 2; r++) {
-            char *got = run_q(roots[r], &c[i].q, NULL);
-            if (strcmp(got, c[i].expect) != 0)
-                TT_FAIL("%s (%s): got\n%sexpected\n%s", c[i].what, r ? "3 gens" : "1 gen", got, c[i].expect);
-            free(got);
-        }
-    }
+    run_cases_on(c, n, root1, root3);
 }
 
 static void test_rrset(void)
