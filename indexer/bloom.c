@@ -67,7 +67,7 @@ int td_bloom_build_write(struct td_bloom_build *b, const char *path, char *err, 
     td_put_le64(f + bytes - 8, XXH3_64bits(f, bytes - 8));
     int rc = -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 || td_write_all(fd, f, bytes) != 0 || fsync(fd) != 0)
+    if (fd < 0 || td_write_all(fd, f, bytes) != 0)
         td_errf(err, errlen, "%s: %s", path, strerror(errno));
     else
         rc = 0;

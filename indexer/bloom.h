@@ -24,7 +24,8 @@ struct td_bloom_build {
 
 /* -1 only when out of memory. */
 int td_bloom_build_add(struct td_bloom_build *b, const uint8_t *key, size_t klen);
-/* Writes path (created, fsynced) from the keys added since the last write, then forgets them. */
+/* Writes path (created; not fsynced: the generation builder fsyncs every file of the
+ * generation once, at finish) from the keys added since the last write, then forgets them. */
 int td_bloom_build_write(struct td_bloom_build *b, const char *path, char *err, size_t errlen);
 void td_bloom_build_free(struct td_bloom_build *b);
 

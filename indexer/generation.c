@@ -4,7 +4,6 @@
 #include "sstable.h"
 #include "errf.h"
 #include "keys.h"
-#include "varint.h"
 #include "durable.h"
 #include <dirent.h>
 #include <errno.h>
@@ -235,7 +234,7 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
     uint8_t key[256], val[32] = { 0 };
     /* metadata, in key order: FC time base, FD source, FE time range, FF type byte */
     key[0] = TD_GEN_KEY_TIME_BASE;
-    if (add(b, key, 1, val, td_varint_put(val, b->time_base), err, errlen) != 0)
+    if (add(b, key, 1, val, td_index_time_base_encode(b->time_base, val), err, errlen) != 0)
         goto out;
     if (source) {
         size_t n = strlen(source);
@@ -262,7 +261,7 @@ int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint3
     }
     if (close_table(b, err, errlen) != 0)
         goto out;
-    int tf = fflush(b->tables) != 0 || fsync(fileno(b->tables)) != 0;
+    int tf = fflush(b->tables) != 0; /* fsynced with every other file below */
     if (fclose(b->tables) != 0 || tf) {
         b->tables = NULL;
         td_errf(err, errlen, "%s/%s: %s", b->dir, TD_GEN_TABLES, strerror(errno));

@@ -17,7 +17,6 @@
 #include "errf.h"
 #include "fileset.h"
 #include "gen_reader.h"
-#include "varint.h"
 
 /* A generation open in this process. Handles made by td_index_reopen share it (and its open
  * tables): refs counts the handles listing it; the last close closes it. */
@@ -101,20 +100,19 @@ struct td_index_iter {
 static int read_metadata(struct td_index_gen *g, char *err, size_t errlen)
 {
     uint8_t v[32];
-    size_t vlen = 0, o = 0;
+    size_t vlen = 0;
     uint8_t k = TD_IK_TIME_BASE;
     char e[200];
-    uint64_t base = 0;
     int r = td_gen_get(g->db, &k, 1, v, sizeof v, &vlen, e, sizeof e);
     if (r < 0) {
         td_errf(err, errlen, "generation %s: reading TIME_BASE: %s", g->name, e);
         return -1;
     }
-    if (r == 1 && (vlen > sizeof v || td_varint_get(v, vlen, &o, UINT32_MAX, &base) != 0 || o != vlen)) {
+    g->base = 0;
+    if (r == 1 && (vlen > sizeof v || td_index_time_base_decode(v, vlen, &g->base) != 0)) {
         td_errf(err, errlen, "generation %s: malformed TIME_BASE value", g->name);
         return -1;
     }
-    g->base = (uint32_t)base;
     k = TD_IK_TIME_RANGE;
     r = td_gen_get(g->db, &k, 1, v, sizeof v, &vlen, e, sizeof e);
     if (r < 0) {

@@ -189,6 +189,21 @@ size_t td_index_value_merge(const uint8_t *a, size_t alen, const uint8_t *b, siz
     return td_index_value_encode(&va, base, out);
 }
 
+size_t td_index_time_base_encode(uint32_t base, uint8_t out[TD_INDEX_VALUE_MAX])
+{
+    return td_varint_put(out, base);
+}
+
+int td_index_time_base_decode(const uint8_t *p, size_t len, uint32_t *base)
+{
+    size_t o = 0;
+    uint64_t b;
+    if (!p || td_varint_get(p, len, &o, UINT32_MAX, &b) != 0 || o != len)
+        return -1;
+    *base = (uint32_t)b;
+    return 0;
+}
+
 size_t td_index_time_range_encode(uint32_t min_tf, uint32_t max_tl, uint8_t out[TD_INDEX_VALUE_MAX])
 {
     size_t n = td_varint_put(out, min_tf);

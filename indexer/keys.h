@@ -57,6 +57,8 @@ size_t td_index_value_merge(const uint8_t *a, size_t alen, const uint8_t *b, siz
  * TIME_BASE: key "\xFC", value varint base (the values' time origin; absent = 0).
  * TIME_RANGE: key "\xFE", value varint min time_first, varint max time_last (merge min/max).
  * VERSION: key "\xFF" + the type byte described, value varint version (merge keeps the lowest). */
+size_t td_index_time_base_encode(uint32_t base, uint8_t out[TD_INDEX_VALUE_MAX]);
+int td_index_time_base_decode(const uint8_t *p, size_t len, uint32_t *base);
 size_t td_index_time_range_encode(uint32_t min_tf, uint32_t max_tl, uint8_t out[TD_INDEX_VALUE_MAX]);
 int td_index_time_range_decode(const uint8_t *p, size_t len, uint32_t *min_tf, uint32_t *max_tl);
 /* Key (2 octets) and value of the VERSION entry of type byte tb; returns the value length. */

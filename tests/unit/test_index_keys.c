@@ -774,7 +774,16 @@ static void test_values(void)
     CHECK(d.count == UINT64_MAX);
     CHECK_EQ(td_index_value_merge(xb, xl - 1, yb, yl, 45, m), 0);
     /* metadata */
-    uint32_t lo, hi;
+    uint32_t lo, hi, base;
+    n = td_index_time_base_encode(1800000000, b);
+    w = tt_unhex("80a4a7da06", want, sizeof want);
+    CHECK_EQ(n, w);
+    CHECK_MEM(b, want, n);
+    CHECK_EQ(td_index_time_base_decode(b, n, &base), 0);
+    CHECK_EQ(base, 1800000000);
+    CHECK_EQ(td_index_time_base_decode(b, n - 1, &base), -1);
+    w = tt_unhex("8080808010", want, sizeof want); /* 2^32: above the range */
+    CHECK_EQ(td_index_time_base_decode(want, (size_t)w, &base), -1);
     n = td_index_time_range_encode(1000, 2000, b);
     w = tt_unhex("e807 d00f", want, sizeof want);
     CHECK_EQ(n, w);
