@@ -23,6 +23,7 @@ struct table {
     uint8_t *last;              /* its last key */
     size_t last_len;
     struct td_sst *t;           /* NULL: closed */
+    struct td_sst_iter *probe;  /* td_gen_get's iterator, made on first use, kept while open */
     struct td_bloom bloom;
     unsigned pins;              /* iterators standing on it */
     uint64_t used;              /* LRU tick */
@@ -158,6 +159,8 @@ static void table_shut(struct td_gen *g, struct table *t)
 {
     if (!t->t)
         return;
+    td_sst_iter_free(t->probe);
+    t->probe = NULL;
     td_sst_close(t->t);
     t->t = NULL;
     td_bloom_free(&t->bloom);
@@ -277,7 +280,9 @@ int td_gen_get(struct td_gen *g, const uint8_t *key, size_t klen, uint8_t *val, 
     struct table *t = &g->tab[i];
     if (!td_bloom_may_contain(&t->bloom, key, klen))
         return 0;
-    struct td_sst_iter *si = td_sst_iter_new(t->t, 1);
+    if (!t->probe)
+        t->probe = td_sst_iter_new(t->t, 1);
+    struct td_sst_iter *si = t->probe;
     td_sst_iter_seek(si, key, klen);
     int rc = 0;
     if (td_sst_iter_valid(si)) {
@@ -290,9 +295,10 @@ int td_gen_get(struct td_gen *g, const uint8_t *key, size_t klen, uint8_t *val, 
             rc = 1;
         }
     } else if (td_sst_iter_error(si, err, errlen) != 0) {
+        td_sst_iter_free(t->probe); /* an iterator keeps its first error: the next get starts afresh */
+        t->probe = NULL;
         rc = -1;
     }
-    td_sst_iter_free(si);
     return rc;
 }
 
