@@ -11,6 +11,10 @@
  * merge that must take 2 runs whose largest entries (keys <= TD_OBS_KEY_MAX) do not fit:
  * then it exceeds mem_cap by at most 2 * 132 KiB.
  *
+ * Append mode (opts.append): the slots are a list in order of adds (no hash, no probing; the
+ * list doubles under the same rules as the table); equal keys merge once sorted, before a
+ * spill or an emit (merge_equal_neighbours).
+ *
  * Spill: the slots are compacted into an array of (key prefix, entry pointer) items (in place),
  * sorted by key (quicksort on the prefix, then the key; heapsort below a depth limit: no extra
  * memory), and written as a run file; chunks are freed, the table emptied. Run files are anonymous (O_TMPFILE in spill_dir, or
@@ -89,6 +93,7 @@ struct td_dedupe {
     struct run *runs;
     size_t nruns, runs_cap;
     int finished;
+    int append;                   /* opts.append: slots[0..n) in order of adds, h unused */
     struct td_dedupe_stats stats;
 };
 
@@ -166,6 +171,7 @@ struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, s
     if (d->cap < CAP_MIN)
         d->cap = CAP_MIN;
     strcpy(d->dir, opts->spill_dir);
+    d->append = opts->append != 0;
     d->chunk_size = d->cap / 64;
     if (d->chunk_size < (64u << 10))
         d->chunk_size = 64u << 10;
@@ -480,8 +486,32 @@ static void sort_items_parallel(struct item *a, size_t n)
     pthread_join(th, NULL);
 }
 
-/* Compacts the table's entries into items at the front of the slot memory and sorts them;
- * the table is unusable until reset_table(). Returns the array (d->n items). */
+/* Append mode: sorted items with equal keys become one (values merged into the first
+ * entry); returns how many are left. */
+static size_t merge_equal_neighbours(struct item *a, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 8 < n)
+            __builtin_prefetch(a[i + 8].e);
+        struct ent *e = a[i].e;
+        struct ent *last = k ? a[k - 1].e : NULL;
+        if (last && last->klen == e->klen && memcmp(ENT_KEY(last), ENT_KEY(e), e->klen) == 0) {
+            last->count += e->count;
+            if (e->time_first < last->time_first)
+                last->time_first = e->time_first;
+            if (e->time_last > last->time_last)
+                last->time_last = e->time_last;
+            continue;
+        }
+        a[k++] = a[i];
+    }
+    return k;
+}
+
+/* Compacts the table's entries into items at the front of the slot memory and sorts them
+ * (in append mode, equal keys then merge: d->n may drop); the table is unusable until
+ * reset_table(). Returns the array (d->n items). */
 static struct item *sorted_entries(struct td_dedupe *d)
 {
     struct item *a = (struct item *)(void *)d->slots;
@@ -494,6 +524,8 @@ static struct item *sorted_entries(struct td_dedupe *d)
         }
     }
     sort_items_parallel(a, k);
+    if (d->append)
+        d->n = d->stats.distinct_in_memory = merge_equal_neighbours(a, k);
     return a;
 }
 
@@ -934,8 +966,8 @@ static struct src *open_sources(struct td_dedupe *d, size_t first, size_t count,
     }
     if (with_mem) {
         s[count].fd = -1;
-        s[count].n = d->n;
         s[count].arr = sorted_entries(d);
+        s[count].n = d->n;
         (*nsrc)++;
     }
     return s;
@@ -1020,6 +1052,8 @@ static int spill(struct td_dedupe *d, char *err, size_t errlen)
     if (rc == 0) {
         struct item *a = sorted_entries(d);
         for (size_t i = 0; i < d->n && rc == 0; i++) {
+            if (i + 8 < d->n)
+                __builtin_prefetch(a[i + 8].e);
             const struct ent *e = a[i].e;
             struct td_obs_value v = {e->count, e->time_first, e->time_last, e->reason, e->rule};
             if (rw_entry(&w, ENT_KEY(e), e->klen, &v) != 0) {
@@ -1055,7 +1089,9 @@ static int grow_table(struct td_dedupe *d)
     if (!ns)
         return -1;
     memset(ns, 0, nn * sizeof *ns);
-    for (size_t i = 0; i < d->nslots; i++) {
+    if (d->append)
+        memcpy(ns, d->slots, d->n * sizeof *ns);
+    for (size_t i = 0; i < d->nslots && !d->append; i++) {
         if (!d->slots[i].e)
             continue;
         size_t j = d->slots[i].h & (nn - 1);
@@ -1081,13 +1117,13 @@ uint64_t td_dedupe_hash(const uint8_t *key, size_t klen)
 
 void td_dedupe_prefetch_slot(const struct td_dedupe *d, uint64_t h)
 {
-    if (d && d->slots)
+    if (d && d->slots && !d->append)
         __builtin_prefetch(&d->slots[h & (d->nslots - 1)]);
 }
 
 void td_dedupe_prefetch_entry(const struct td_dedupe *d, uint64_t h)
 {
-    if (!d || !d->slots)
+    if (!d || !d->slots || d->append)
         return;
     const struct slot *s = &d->slots[h & (d->nslots - 1)];
     if (s->e && s->h == h) {
@@ -1099,7 +1135,8 @@ void td_dedupe_prefetch_entry(const struct td_dedupe *d, uint64_t h)
 int td_dedupe_add(struct td_dedupe *d, const uint8_t *key, size_t klen, const struct td_obs_value *v,
                   char *err, size_t errlen)
 {
-    return td_dedupe_add_hashed(d, key, klen, key ? XXH3_64bits(key, klen) : 0, v, err, errlen);
+    return td_dedupe_add_hashed(d, key, klen, key && !(d && d->append) ? XXH3_64bits(key, klen) : 0, v, err,
+                                errlen);
 }
 
 int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, uint64_t h,
@@ -1119,7 +1156,7 @@ int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, u
     }
     d->stats.added++;
     size_t mask = d->nslots - 1, i = h & mask;
-    while (d->slots[i].e) {
+    while (!d->append && d->slots[i].e) {
         struct ent *e = d->slots[i].e;
         if (d->slots[i].h == h && e->klen == klen && memcmp(ENT_KEY(e), key, klen) == 0) {
             uint64_t c = e->count + v->count;
@@ -1132,8 +1169,8 @@ int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, u
         }
         i = (i + 1) & mask;
     }
-    /* a new key: room for the table, then for the entry */
-    if ((d->n + 1) * 4 > d->nslots * 3) {
+    /* a new key: room for the table, then for the entry (append mode: a full list) */
+    if (d->append ? d->n == d->nslots : (d->n + 1) * 4 > d->nslots * 3) {
         size_t nb = d->nslots * 2 * sizeof *d->slots;
         if (nb <= d->cap / 2 && d->used + nb <= limit(d)) {
             if (grow_table(d) != 0) {
@@ -1145,7 +1182,7 @@ int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, u
         }
         mask = d->nslots - 1;
         i = h & mask;
-        while (d->slots[i].e)
+        while (!d->append && d->slots[i].e)
             i = (i + 1) & mask;
     }
     size_t need = (sizeof(struct ent) + klen + 7) & ~(size_t)7;
@@ -1179,6 +1216,8 @@ int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, u
         c->next = d->chunks;
         d->chunks = c;
     }
+    if (d->append)
+        i = d->n;                 /* after any spill above */
     struct ent *e = (struct ent *)(void *)((uint8_t *)c + c->used);
     c->used += need;
     e->count = v->count;
@@ -1232,6 +1271,8 @@ int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, cha
         struct item *a = sorted_entries(d);
         int rc = 0;
         for (size_t i = 0; i < d->n && rc == 0; i++) {
+            if (i + 8 < d->n)
+                __builtin_prefetch(a[i + 8].e);
             const struct ent *e = a[i].e;
             struct td_obs_value v;
             memset(&v, 0, sizeof v); /* padding too, as merge()'s zeroed sources give it */

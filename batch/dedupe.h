@@ -13,6 +13,12 @@
 struct td_dedupe_opts {
     size_t mem_cap;            /* octets; 0 = default 256 MiB; below 1 MiB is raised to 1 MiB */
     const char *spill_dir;     /* where run files go (must exist) */
+    int append;                /* 1 for keys that are nearly all distinct (index builds): an add
+                                * appends without a table lookup and equal keys merge when the
+                                * entries are sorted (at a spill or at finish). Emitted keys,
+                                * counts and times are the same; the reason and rule of a merged
+                                * key are those of one of its adds, which one unspecified.
+                                * td_dedupe_prefetch_* do nothing then. */
 };
 
 struct td_dedupe_stats {

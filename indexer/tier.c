@@ -213,60 +213,6 @@ static void writer_free(struct gen_writer *w)
     memset(w, 0, sizeof *w);
 }
 
-/* Sorter queue: an entry goes into the sorter SQ_LEN entries after it came, so the cache
- * misses of its hash-table slot (prefetched when it came) and of the entry that slot holds
- * (prefetched half-way) overlap the work on the entries in between. Order of adds does not
- * change the merged result (count sum, time min/max; reason and rule are 0 here). Keys
- * longer than SQ_KEY go in at once. */
-#define SQ_LEN 16u
-#define SQ_KEY 480u
-
-struct sort_queue {
-    unsigned head, n;
-    struct sq_ent {
-        uint64_t h;
-        struct td_obs_value v;
-        uint32_t klen;
-        uint8_t key[SQ_KEY];
-    } e[SQ_LEN];
-};
-
-static int sq_pop(struct td_dedupe *dd, struct sort_queue *q, char *err, size_t errlen)
-{
-    struct sq_ent *x = &q->e[q->head];
-    q->head = (q->head + 1) % SQ_LEN;
-    q->n--;
-    return td_dedupe_add_hashed(dd, x->key, x->klen, x->h, &x->v, err, errlen);
-}
-
-static int sq_add(struct td_dedupe *dd, struct sort_queue *q, const uint8_t *key, size_t klen,
-                  const struct td_obs_value *v, char *err, size_t errlen)
-{
-    if (klen > SQ_KEY)
-        return td_dedupe_add(dd, key, klen, v, err, errlen);
-    if (q->n == SQ_LEN && sq_pop(dd, q, err, errlen) != 0)
-        return -1;
-    struct sq_ent *x = &q->e[(q->head + q->n) % SQ_LEN];
-    memcpy(x->key, key, klen);
-    x->klen = (uint32_t)klen;
-    x->v = *v;
-    x->h = td_dedupe_hash(key, klen);
-    td_dedupe_prefetch_slot(dd, x->h);
-    q->n++;
-    if (q->n > SQ_LEN / 2)
-        td_dedupe_prefetch_entry(dd, q->e[(q->head + q->n - 1 - SQ_LEN / 2) % SQ_LEN].h);
-    return 0;
-}
-
-/* Everything queued into the sorter. */
-static int sq_drain(struct td_dedupe *dd, struct sort_queue *q, char *err, size_t errlen)
-{
-    while (q->n)
-        if (sq_pop(dd, q, err, errlen) != 0)
-            return -1;
-    return 0;
-}
-
 /* Streaming. While the observations arrive in non-decreasing obs key order (one sorted file,
  * or the k-way merge of several: td_tier_build_add_obs_files), their non-DNSSEC RRSET entries
  * (type byte 00: the observation key itself, so already in order) and their source entries
@@ -289,7 +235,6 @@ struct td_tier_build {
     uint8_t *pend;                    /* streaming: the last observation, not yet written */
     size_t pend_len;
     struct td_obs_value pend_v;
-    struct sort_queue q;              /* entries on their way into the sorter */
     uint8_t fwd[1 + 255];             /* the last NAME_FWD entry, not yet in the sorter */
     size_t fwd_len;
     struct td_obs_value fwd_v;
@@ -392,7 +337,8 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
         goto fail;
     }
     struct td_dedupe_opts dopts = { .mem_cap = b->opts.mem_cap ? b->opts.mem_cap : 256u << 20,
-                                    .spill_dir = b->spill };
+                                    .spill_dir = b->spill,
+                                    .append = 1 };
     b->dd = td_dedupe_init(&dopts, err, errlen);
     if (!b->dd)
         goto fail;
@@ -434,7 +380,7 @@ static int fwd_flush(struct td_tier_build *b)
     if (!n)
         return 0;
     b->fwd_len = 0;
-    return sq_add(b->dd, &b->q, b->fwd, n, &b->fwd_v, b->err, sizeof b->err) != 0 ? -1 : 0;
+    return td_dedupe_add(b->dd, b->fwd, n, &b->fwd_v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
 /* Index entries of one observation. NAME_FWD entries of consecutive observations of one owner
@@ -457,7 +403,7 @@ static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td
         b->fwd_v = *v;
         return 0;
     }
-    return sq_add(b->dd, &b->q, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
+    return td_dedupe_add(b->dd, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
 /* memcmp order, a proper prefix first */
@@ -749,7 +695,7 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     b->err[0] = 0;
     if (b->nobs == 0)
         b->min_tf = b->max_tl = 0;
-    if (fwd_flush(b) != 0 || sq_drain(b->dd, &b->q, b->err, sizeof b->err) != 0) {
+    if (fwd_flush(b) != 0) {
         td_errf(err, errlen, "%s", b->err);
         goto out;
     }
