@@ -19,7 +19,13 @@
 struct td_gen_build {
     struct td_sst_writer *w;  /* the table being filled; NULL between tables */
     struct td_bloom_build bloom;
-    FILE *tables;             /* TABLES, being written */
+    FILE *tables;             /* TABLES, being written (a side builder: its lines, in memory) */
+    char *side_text;          /* a side builder: open_memstream's buffer of `tables` */
+    size_t side_len;
+    int is_side;
+    uint64_t num;             /* number of the current (or last) table */
+    uint8_t *first;           /* a side builder: its first key (copy), checked at join */
+    size_t first_len;
     size_t block_size, max_file;
     int restart;
     uint32_t time_base;
@@ -35,7 +41,9 @@ static void destroy(struct td_gen_build *b)
     td_sst_abandon(&b->w);
     if (b->tables)
         fclose(b->tables);
+    free(b->side_text);
     td_bloom_build_free(&b->bloom);
+    free(b->first);
     free(b->prev);
     free(b);
 }
@@ -96,10 +104,10 @@ static int close_table(struct td_gen_build *b, char *err, size_t errlen)
     if (td_sst_finish(&b->w, err, errlen) != 0)
         return -1;
     char path[PATH_MAX];
-    if (table_path(b, b->st.tables, "bloom", path, sizeof path) != 0 ||
+    if (table_path(b, b->num, "bloom", path, sizeof path) != 0 ||
         td_bloom_build_write(&b->bloom, path, err, errlen) != 0)
         return -1;
-    fprintf(b->tables, "%06llu.sst %llu ", (unsigned long long)b->st.tables, (unsigned long long)entries);
+    fprintf(b->tables, "%06llu.sst %llu ", (unsigned long long)b->num, (unsigned long long)entries);
     for (size_t i = 0; i < b->prev_len; i++)
         fprintf(b->tables, "%02x", b->prev[i]);
     fputc('\n', b->tables);
@@ -117,7 +125,8 @@ static int add(struct td_gen_build *b, const uint8_t *key, size_t klen, const ui
 {
     if (!b->w) {
         char path[PATH_MAX];
-        if (table_path(b, ++b->st.tables, "sst", path, sizeof path) != 0) {
+        b->st.tables++;
+        if (table_path(b, ++b->num, "sst", path, sizeof path) != 0) {
             td_errf(err, errlen, "%s: path too long", b->dir);
             return -1;
         }
@@ -169,6 +178,14 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
             return -1;
         }
     }
+    if (b->is_side && !b->st.entries) {
+        if (!(b->first = malloc(klen))) {
+            td_errf(err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy(b->first, key, klen);
+        b->first_len = klen;
+    }
     if (add(b, key, klen, value, vlen, err, errlen) != 0)
         return -1;
     b->used[key[0]] = 1;
@@ -176,6 +193,91 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
     b->st.key_bytes += klen;
     b->st.value_bytes += vlen;
     return 0;
+}
+
+struct td_gen_build *td_gen_build_side(const struct td_gen_build *b, char *err, size_t errlen)
+{
+    if (b->is_side || b->num >= TD_GEN_SIDE_FIRST) {
+        td_errf(err, errlen, "%s: no room for a side builder", b->dir);
+        return NULL;
+    }
+    struct td_gen_build *s = calloc(1, sizeof *s);
+    if (!s) {
+        td_errf(err, errlen, "out of memory");
+        return NULL;
+    }
+    memcpy(s->dir, b->dir, sizeof s->dir);
+    s->block_size = b->block_size;
+    s->restart = b->restart;
+    s->max_file = b->max_file;
+    s->time_base = b->time_base;
+    s->is_side = 1;
+    s->num = TD_GEN_SIDE_FIRST - 1;
+    if (!(s->tables = open_memstream(&s->side_text, &s->side_len))) {
+        td_errf(err, errlen, "out of memory");
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int td_gen_build_join(struct td_gen_build *b, struct td_gen_build **sp, char *err, size_t errlen)
+{
+    struct td_gen_build *s = *sp;
+    *sp = NULL;
+    int rc = -1;
+    if (!s->is_side || b->is_side || strcmp(s->dir, b->dir) != 0) {
+        td_errf(err, errlen, "%s: not a side builder of this build", s->dir);
+        goto out;
+    }
+    if (b->num >= TD_GEN_SIDE_FIRST) {
+        td_errf(err, errlen, "%s: %llu tables, more than a side builder leaves room for", b->dir,
+                (unsigned long long)b->num);
+        goto out;
+    }
+    if (s->st.entries && b->st.entries) {
+        size_t n = s->first_len < b->prev_len ? s->first_len : b->prev_len;
+        int c = memcmp(s->first, b->prev, n);
+        if (c < 0 || (c == 0 && s->first_len <= b->prev_len)) {
+            td_errf(err, errlen, "%s: the side builder's first key is not above the last key", b->dir);
+            goto out;
+        }
+    }
+    if (close_table(b, err, errlen) != 0 || close_table(s, err, errlen) != 0)
+        goto out;
+    if (fflush(s->tables) != 0 || ferror(s->tables)) {
+        td_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (s->side_len && fwrite(s->side_text, 1, s->side_len, b->tables) != s->side_len) {
+        td_errf(err, errlen, "%s/%s: write error", b->dir, TD_GEN_TABLES);
+        goto out;
+    }
+    if (s->st.entries) {
+        if (s->prev_len > b->prev_cap) {
+            uint8_t *p = realloc(b->prev, s->prev_len);
+            if (!p) {
+                td_errf(err, errlen, "out of memory");
+                goto out;
+            }
+            b->prev = p;
+            b->prev_cap = s->prev_len;
+        }
+        memcpy(b->prev, s->prev, s->prev_len);
+        b->prev_len = s->prev_len;
+    }
+    if (s->st.tables)
+        b->num = s->num;
+    for (int i = 0; i < 256; i++)
+        b->used[i] |= s->used[i];
+    b->st.entries += s->st.entries;
+    b->st.key_bytes += s->st.key_bytes;
+    b->st.value_bytes += s->st.value_bytes;
+    b->st.tables += s->st.tables;
+    rc = 0;
+out:
+    destroy(s);
+    return rc;
 }
 
 const struct td_gen_stats *td_gen_build_stats(const struct td_gen_build *b)
@@ -297,8 +399,10 @@ void td_gen_build_abort(struct td_gen_build **bp)
     *bp = NULL;
     char dir[PATH_MAX];
     memcpy(dir, b->dir, sizeof dir);
+    int side = b->is_side;
     destroy(b);
-    td_gen_remove_tree(dir, NULL, 0);
+    if (!side)
+        td_gen_remove_tree(dir, NULL, 0);
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

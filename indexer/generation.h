@@ -5,7 +5,8 @@
  * A generation directory (format 2) holds:
  *   TABLES          text: "tapdns-generation 2\n", then one line per table in key order:
  *                   "NNNNNN.sst ENTRIES LASTKEY\n" (LASTKEY in lowercase hex); the tables
- *                   partition the key space in that order, each key in one table;
+ *                   partition the key space in that order, each key in one table; their
+ *                   numbers need not be consecutive (a side builder's start at 500000);
  *   NNNNNN.sst      a LevelDB-format table of plain keys (sstable.h), about max_file octets;
  *   NNNNNN.bloom    its bloom filter over every key (bloom.h);
  *   SOURCE.obs      written by the tier code (tier.h), not here.
@@ -76,8 +77,22 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
  * temporary directory is left for the caller (td_gen_build_abort semantics do not apply). */
 int td_gen_build_finish(struct td_gen_build **bp, uint32_t min_time_first, uint32_t max_time_last,
                         const char *source, const char *final_dir, char *err, size_t errlen);
-/* Close and remove the temporary directory. */
+/* Close and remove the temporary directory (a side builder: close it; its tables stay for
+ * its main builder's abort). */
 void td_gen_build_abort(struct td_gen_build **bp);
+
+/* Side builders, for writing two key ranges at once (one thread each): td_gen_build_side(b)
+ * makes a builder that writes tables into b's directory, numbered from TD_GEN_SIDE_FIRST
+ * (b's own tables are numbered from 1 and stay below it), and keeps its TABLES lines in
+ * memory; it shares nothing with b, so another thread may put into it while b takes puts.
+ * Every key put into the side must sort above every data key put into b.
+ * td_gen_build_join(b, &side), once b has all its data entries: closes both current tables,
+ * appends the side's tables after b's (refused if the side's first key is not above b's
+ * last), takes its counts, frees it; b then goes on (its next table is numbered after the
+ * side's) to td_gen_build_finish. */
+#define TD_GEN_SIDE_FIRST 500000u
+struct td_gen_build *td_gen_build_side(const struct td_gen_build *b, char *err, size_t errlen);
+int td_gen_build_join(struct td_gen_build *b, struct td_gen_build **side, char *err, size_t errlen);
 const struct td_gen_stats *td_gen_build_stats(const struct td_gen_build *b);
 
 /* Removes a directory tree (files and subdirectories, no symlink following). 0, or -1 with

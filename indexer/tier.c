@@ -221,14 +221,24 @@ static void writer_free(struct gen_writer *w)
  * before every other data entry, straight to the generation writer. The first observation
  * below its predecessor ends streaming for this build: the generation so far is dropped, the
  * source file so far is read back into the sorter as RRSET and TD_TIER_SRC_MARK entries, and
- * everything after goes to the sorter too. Either way the generation and source are the same. */
+ * everything after goes to the sorter too. Either way the generation and source are the same.
+ *
+ * Two lanes: the sorter is two dedupes split by type byte, lane 0 below LANE1_FIRST (RRSET
+ * entries that did not stream, NAME_FWD), lane 1 from it on (RDATA, NAME_REV, DNSSEC, source
+ * marks), each with half the memory cap. At finish each lane merges on its own thread into
+ * its own writer thread: lane 0 into the generation, lane 1 into a side builder whose tables
+ * follow (td_gen_build_join), so the two halves are merged and written at once. */
+#define LANE1_FIRST TD_IK_RDATA
+
 struct td_tier_build {
     char root[PATH_MAX], name[TD_FILESET_NAME_MAX];
     char gtmp[PATH_MAX], gfin[PATH_MAX], spill[PATH_MAX], src[PATH_MAX], sstream[PATH_MAX];
     struct td_tier_opts opts;
-    struct td_dedupe *dd;
+    struct td_dedupe *dd[2];          /* the lanes' sorters */
     struct td_gen_build *gen;
     struct gen_writer w;              /* started with gen */
+    struct td_gen_build *side;        /* lane 1's tables, from finish until joined */
+    struct gen_writer w1;             /* started with side */
     struct td_obs_writer *sw;
     uint8_t *mark;                    /* TD_TIER_SRC_MARK | obs key */
     int streaming;                    /* 1 while the input has been in order */
@@ -339,8 +349,8 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
     struct td_dedupe_opts dopts = { .mem_cap = b->opts.mem_cap ? b->opts.mem_cap : 256u << 20,
                                     .spill_dir = b->spill,
                                     .append = 1 };
-    b->dd = td_dedupe_init(&dopts, err, errlen);
-    if (!b->dd)
+    dopts.mem_cap /= 2;
+    if (!(b->dd[0] = td_dedupe_init(&dopts, err, errlen)) || !(b->dd[1] = td_dedupe_init(&dopts, err, errlen)))
         goto fail;
     /* streaming from the start: the generation takes RRSET entries while the input is read */
     if (gen_open(b, err, errlen) != 0 || !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
@@ -359,18 +369,28 @@ void td_tier_build_abort(struct td_tier_build **bp)
     struct td_tier_build *b = *bp;
     if (!b)
         return;
-    writer_free(&b->w);       /* first: the thread may be writing to sw */
+    writer_free(&b->w);       /* first: the threads may be writing to sw */
+    writer_free(&b->w1);
     if (b->sw)
         td_obs_writer_abort(&b->sw);
+    if (b->side)
+        td_gen_build_abort(&b->side);
     if (b->gen)
         td_gen_build_abort(&b->gen);
-    td_dedupe_destroy(&b->dd);
+    td_dedupe_destroy(&b->dd[0]);
+    td_dedupe_destroy(&b->dd[1]);
     if (b->spill[0])
         td_gen_remove_tree(b->spill, NULL, 0);
     free(b->mark);
     free(b->pend);
     free(b);
     *bp = NULL;
+}
+
+/* The sorter (lane) of a key. */
+static struct td_dedupe *sorter(const struct td_tier_build *b, const uint8_t *key)
+{
+    return b->dd[key[0] >= LANE1_FIRST];
 }
 
 /* The held NAME_FWD entry into the sorter (error in b->err). */
@@ -380,7 +400,7 @@ static int fwd_flush(struct td_tier_build *b)
     if (!n)
         return 0;
     b->fwd_len = 0;
-    return td_dedupe_add(b->dd, b->fwd, n, &b->fwd_v, b->err, sizeof b->err) != 0 ? -1 : 0;
+    return td_dedupe_add(sorter(b, b->fwd), b->fwd, n, &b->fwd_v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
 /* Index entries of one observation. NAME_FWD entries of consecutive observations of one owner
@@ -403,7 +423,7 @@ static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td
         b->fwd_v = *v;
         return 0;
     }
-    return td_dedupe_add(b->dd, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
+    return td_dedupe_add(sorter(b, key), key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
 /* memcmp order, a proper prefix first */
@@ -462,13 +482,13 @@ static int sort_rrset_and_mark(struct td_tier_build *b, const uint8_t *key, size
 {
     b->mark[0] = TD_TIER_SRC_MARK;
     memcpy(b->mark + 1, key, klen);
-    if (td_dedupe_add(b->dd, b->mark, klen + 1, v, err, errlen) != 0)
+    if (td_dedupe_add(sorter(b, b->mark), b->mark, klen + 1, v, err, errlen) != 0)
         return -1;
     int rrtype = with_rrset ? obs_key_rrtype(key, klen) : -1;
     if (rrtype < 0 || td_index_rrtype_is_dnssec((uint16_t)rrtype))
         return 0;              /* DNSSEC RRSET entries never skipped the sorter */
     b->mark[0] = TD_IK_RRSET;
-    return td_dedupe_add(b->dd, b->mark, klen + 1, v, err, errlen);
+    return td_dedupe_add(sorter(b, b->mark), b->mark, klen + 1, v, err, errlen);
 }
 
 /* Input out of order: end streaming; what was streamed goes into the sorter. */
@@ -675,16 +695,63 @@ int td_tier_build_add_source(struct td_tier_build *b, const char *root, const ch
     return td_tier_build_add_obs_file(b, p, err, errlen);
 }
 
-static int put_entry(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+/* One lane's finish: its sorter's entries, merged, to its writer (source marks to the source
+ * file: lane 1 only, which alone holds b->sw then), then the writer finished. */
+struct lane {
+    struct td_tier_build *b;
+    struct td_dedupe *dd;
+    struct gen_writer *w;
+    int rc;
+    char err[512], emit_err[512];
+};
+
+static int put_lane(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
 {
-    struct td_tier_build *b = ctx;
+    struct lane *l = ctx;
+    struct td_tier_build *b = l->b;
     if (key[0] == TD_TIER_SRC_MARK) {
-        if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, b->err, sizeof b->err)))
+        if (!b->sw && !(b->sw = td_obs_writer_open(b->src, 0, l->emit_err, sizeof l->emit_err)))
             return -1;
         b->distinct++;
-        return td_obs_write(b->sw, key + 1, klen - 1, v, b->err, sizeof b->err) != 0 ? -1 : 0;
+        return td_obs_write(b->sw, key + 1, klen - 1, v, l->emit_err, sizeof l->emit_err) != 0 ? -1 : 0;
     }
-    return writer_put(&b->w, key, klen, v, WK_PUT, b->err, sizeof b->err);
+    return writer_put(l->w, key, klen, v, WK_PUT, l->emit_err, sizeof l->emit_err);
+}
+
+static void *lane_main(void *arg)
+{
+    struct lane *l = arg;
+    l->rc = td_dedupe_finish(l->dd, put_lane, l, l->err, sizeof l->err);
+    if (l->rc != 0 && l->emit_err[0])
+        snprintf(l->err, sizeof l->err, "%s", l->emit_err);
+    if (writer_finish(l->w) != 0 && l->rc == 0) {
+        snprintf(l->err, sizeof l->err, "%s", l->w->err);
+        l->rc = -1;
+    }
+    return NULL;
+}
+
+/* Both lanes, lane 1 on a thread of its own (here after lane 0 if none can start), then the
+ * side builder joined. */
+static int finish_lanes(struct td_tier_build *b, char *err, size_t errlen)
+{
+    if (!(b->side = td_gen_build_side(b->gen, err, errlen)) || writer_start(&b->w1, b->side, b->base, err, errlen) != 0)
+        return -1;
+    struct lane l0 = { .b = b, .dd = b->dd[0], .w = &b->w }, l1 = { .b = b, .dd = b->dd[1], .w = &b->w1 };
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, lane_main, &l1) == 0;
+    lane_main(&l0);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        lane_main(&l1);
+    writer_free(&b->w);
+    writer_free(&b->w1);
+    if (l0.rc != 0 || l1.rc != 0) {
+        td_errf(err, errlen, "%s", l0.rc != 0 ? l0.err : l1.err);
+        return -1;
+    }
+    return td_gen_build_join(b->gen, &b->side, err, errlen);
 }
 
 int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, struct td_tier_report *rep,
@@ -705,16 +772,8 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     step(&b->opts, "sorted");
     if (!b->gen && gen_open(b, err, errlen) != 0)
         goto out;
-    if (td_dedupe_finish(b->dd, put_entry, b, err, errlen) != 0) {
-        if (b->err[0])
-            td_errf(err, errlen, "%s", b->err);
+    if (finish_lanes(b, err, errlen) != 0)
         goto out;
-    }
-    if (writer_finish(&b->w) != 0) {
-        td_errf(err, errlen, "%s", b->w.err);
-        goto out;
-    }
-    writer_free(&b->w);
     if (b->streaming) {
         if (rename(b->sstream, b->src) != 0) {
             td_errf(err, errlen, "rename %s -> %s: %s", b->sstream, b->src, strerror(errno));
@@ -735,14 +794,14 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     }
     double t3 = now_s();
     if (rep) {
-        const struct td_dedupe_stats *ds = td_dedupe_stats(b->dd);
+        const struct td_dedupe_stats *d0 = td_dedupe_stats(b->dd[0]), *d1 = td_dedupe_stats(b->dd[1]);
         snprintf(rep->name, sizeof rep->name, "%s", b->name);
         rep->observations += b->nobs;
         rep->distinct = b->distinct;
         rep->entries_in = b->entries_in;
         rep->entries = written;
-        rep->runs_spilled = ds->runs_spilled;
-        rep->bytes_spilled = ds->bytes_spilled;
+        rep->runs_spilled = d0->runs_spilled + d1->runs_spilled;
+        rep->bytes_spilled = d0->bytes_spilled + d1->bytes_spilled;
         rep->min_time_first = b->min_tf;
         rep->max_time_last = b->max_tl;
         rep->t_read = t1 - b->t0;

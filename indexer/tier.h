@@ -8,7 +8,7 @@
  * that exists has its complete source. Merges, rebuilds and exports read only source files,
  * never the tables (they hold entries, not observations).
  *
- * Builder. Observations go into ONE batch/dedupe.h sorter as their index entries
+ * Builder. Observations go into a batch/dedupe.h sorter (append mode) as their index entries
  * (td_index_entries) plus one internal entry TD_TIER_SRC_MARK | obs key (the observation
  * itself); the sorter merges equal keys (min time_first, max time_last, sum count) and
  * emits in key order: data entries (type bytes 00..13) go to the generation, then the
@@ -21,7 +21,10 @@
  * the source file before the sorter's output. An observation below its predecessor ends the
  * shortcut for that build (what was streamed goes into the sorter, the generation started
  * over). One writer thread makes every generation put (and writes the streamed source file)
- * while the calling thread reads and sorts.
+ * while the calling thread reads and sorts. The sorter is two lanes split by type byte
+ * (below RDATA; RDATA and above, source marks included), each with half of mem_cap; at the
+ * end each lane merges on a thread of its own into a writer thread of its own, lane 1 into a
+ * side builder of the same generation (generation.h td_gen_build_side): four threads.
  *
  * Writers: every entry point below takes the writers' lock (td_fileset_lock), loads
  * FILESET, removes what a crashed writer left (td_fileset_cleanup), and ends with one
@@ -50,7 +53,7 @@
 #define TD_TIER_STEPS "sorted written renamed stored hours"
 
 struct td_tier_opts {
-    uint64_t mem_cap;                 /* sorter memory; 0 = 256 MiB */
+    uint64_t mem_cap;                 /* sorter memory (both lanes); 0 = 256 MiB */
     void (*step)(void *ctx, const char *step);
     void *step_ctx;
 };

@@ -1,11 +1,13 @@
 /* test_generation: a generation round trip through its tables (entries, then metadata; seeks
- * and gets across table boundaries; the open-table bound; a missing table; format 1), refused
- * keys, abort, and a build killed (SIGKILL) mid-way: FILESET unchanged, no visible
+ * and gets across table boundaries; the open-table bound; a missing table; format 1), the same
+ * with the upper half of the keys put into a side builder on a second thread and joined,
+ * refused keys and a refused join, abort, and a build killed (SIGKILL) mid-way: FILESET unchanged, no visible
  * generation, cleanup by the next build, which then succeeds. Also the writers' lock. */
 #include "fileset.h"
 #include "generation.h"
 #include "tt.h"
 #include "gen_reader.h"
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -66,7 +68,34 @@ static size_t make_value(uint32_t i, uint8_t *v)
 
 #define PER_TYPE 6000u
 
-static void test_round_trip(void)
+/* Puts the keys of types [t0, t1) into b. 0, or -1 (TT_FAIL'ed). */
+struct put_job {
+    struct td_gen_build *b;
+    uint32_t t0, t1;
+    int rc;
+};
+
+static void *put_types(void *arg)
+{
+    struct put_job *j = arg;
+    uint8_t k[64], v[16];
+    char err[256];
+    j->rc = 0;
+    for (uint32_t t = j->t0; t < j->t1; t++)
+        for (uint32_t i = 0; i < PER_TYPE; i++) {
+            size_t kl = make_key(t, i, k), vl = make_value(i, v);
+            if (td_gen_build_put(j->b, k, kl, v, vl, err, sizeof err) != 0) {
+                TT_FAIL("put %u/%u: %s", t, i, err);
+                j->rc = -1;
+                return NULL;
+            }
+        }
+    return NULL;
+}
+
+/* with_side: types 2 and 3 go to a side builder, put on a second thread while types 0 and 1
+ * go to the build; what is read back must not differ. */
+static void round_trip(int with_side)
 {
     mkroot();
     char tmp[300], fin[300], err[256] = "";
@@ -79,15 +108,30 @@ static void test_round_trip(void)
         return;
     }
     uint8_t k[64], v[16];
-    for (uint32_t t = 0; t < 4; t++)
-        for (uint32_t i = 0; i < PER_TYPE; i++) {
-            size_t kl = make_key(t, i, k), vl = make_value(i, v);
-            if (td_gen_build_put(b, k, kl, v, vl, err, sizeof err) != 0) {
-                TT_FAIL("put %u/%u: %s", t, i, err);
-                td_gen_build_abort(&b);
-                return;
-            }
+    struct put_job lo = { b, 0, with_side ? 2 : 4, 0 }, hi = { NULL, 2, 4, 0 };
+    pthread_t th;
+    if (with_side) {
+        hi.b = td_gen_build_side(b, err, sizeof err);
+        CHECK(hi.b != NULL);
+        if (!hi.b || pthread_create(&th, NULL, put_types, &hi) != 0) {
+            TT_FAIL("side: %s", err);
+            td_gen_build_abort(&hi.b);
+            td_gen_build_abort(&b);
+            return;
         }
+    }
+    put_types(&lo);
+    if (with_side) {
+        pthread_join(th, NULL);
+        if (lo.rc == 0 && hi.rc == 0 && td_gen_build_join(b, &hi.b, err, sizeof err) != 0)
+            TT_FAIL("join: %s", err);
+        CHECK(hi.b == NULL);
+    }
+    if (lo.rc != 0 || hi.rc != 0) {
+        td_gen_build_abort(&hi.b);
+        td_gen_build_abort(&b);
+        return;
+    }
     CHECK_EQ(td_gen_build_stats(b)->entries, 4 * PER_TYPE);
     uint64_t tables = td_gen_build_stats(b)->tables;
     CHECK(tables >= 4);
@@ -99,6 +143,30 @@ static void test_round_trip(void)
     CHECK(exists("%s/%s/TABLES", "h.2026112703.0"));
     CHECK(exists("%s/%s/000001.sst", "h.2026112703.0"));
     CHECK(exists("%s/%s/000001.bloom", "h.2026112703.0"));
+    if (with_side) {
+        char tpath[400];
+        snprintf(tpath, sizeof tpath, "%s/TABLES", fin);
+        FILE *tf = fopen(tpath, "r");
+        char line[512], first_side[32] = "";
+        unsigned lines = 0, side_lines = 0, order_bad = 0;
+        int in_side = 0;
+        while (tf && fgets(line, sizeof line, tf)) {
+            if (lines++ == 0)
+                continue;
+            int side_line = strncmp(line, "5", 1) == 0;
+            if (side_line && !in_side)
+                snprintf(first_side, sizeof first_side, "%.10s", line);
+            order_bad += in_side && !side_line; /* the side's tables last (metadata table too) */
+            in_side |= side_line;
+            side_lines += side_line;
+        }
+        if (tf)
+            fclose(tf);
+        CHECK_STR(first_side, "500000.sst");
+        CHECK(side_lines >= 2);
+        CHECK_EQ(order_bad, 0);
+        CHECK_EQ(lines, tables + 2); /* header, tables, a table of the metadata after the join */
+    }
 
     /* Read back through the generation reader, with at most 2 tables open. */
     struct td_gen *g = td_gen_open(fin, NULL, 2, err, sizeof err);
@@ -216,6 +284,16 @@ static void test_round_trip(void)
     rmroot();
 }
 
+static void test_round_trip(void)
+{
+    round_trip(0);
+}
+
+static void test_round_trip_side(void)
+{
+    round_trip(1);
+}
+
 static void test_refused(void)
 {
     mkroot();
@@ -256,6 +334,13 @@ static void test_refused(void)
             TT_FAIL("case %zu: err \"%s\", expected \"%s\"", i, err, cases[i].err);
     }
     CHECK_EQ(td_gen_build_stats(b)->entries, 4);
+    /* A side builder whose keys do not all sort above the build's is refused at the join. */
+    struct td_gen_build *side = td_gen_build_side(b, err, sizeof err);
+    CHECK(side != NULL);
+    CHECK_EQ(td_gen_build_put(side, (const uint8_t *)"\x01zz", 3, (const uint8_t *)"v", 1, err, sizeof err), 0);
+    CHECK_EQ(td_gen_build_join(b, &side, err, sizeof err), -1);
+    CHECK(side == NULL);
+    CHECK(strstr(err, "first key is not above the last key") != NULL);
     /* An existing directory is refused. */
     struct td_gen_build *b2 = td_gen_build_open(tmp, NULL, err, sizeof err);
     CHECK(b2 == NULL);
@@ -439,6 +524,7 @@ int main(int argc, char **argv)
         child_build((unsigned)strtoul(argv[3], NULL, 10));
     }
     TT_RUN(test_round_trip);
+    TT_RUN(test_round_trip_side);
     TT_RUN(test_refused);
     TT_RUN(test_killed_build);
     TT_RUN(test_cleanup_unlisted);
