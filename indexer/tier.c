@@ -23,14 +23,18 @@
  * writer_sync) and, unless DNSSEC, to the generation (WK_PUT); the sorter's entries (WK_PUT)
  * follow at finish. Memory: two chunks of WCHUNK octets (an entry is at most
  * 5 + TD_INDEX_KEY_MAX + TD_INDEX_VALUE_MAX, below WCHUNK). Without a thread
- * (pthread_create failed) the caller does the puts itself. */
+ * (pthread_create failed) the caller does the puts itself. The same thread and chunks serve
+ * lane 1's sorter while the input is read (WK_SORT: the entry into w->dd, which only that
+ * thread touches until the writer is finished). */
 #define WCHUNK ((size_t)4 << 20)
 #define WHDR 6u
 #define WK_PUT 1u
 #define WK_SOURCE 2u
+#define WK_SORT 4u
 
 struct gen_writer {
     struct td_gen_build *gen;
+    struct td_dedupe *dd;             /* WK_SORT entries go here */
     uint32_t base;                    /* values are encoded against it (keys.h) */
     struct td_obs_writer *sw;         /* WK_SOURCE records go here (owned by the build) */
     pthread_t th;
@@ -55,6 +59,16 @@ static int put_chunk(struct gen_writer *w, const uint8_t *p, size_t n)
         const uint8_t *k = p + o + WHDR, *val = k + kl;
         if ((kind & WK_PUT) && td_gen_build_put(w->gen, k, kl, val, vl, w->err, sizeof w->err) != 0)
             return -1;
+        if (kind & WK_SORT) {
+            struct td_obs_value v;
+            memset(&v, 0, sizeof v);
+            if (!w->dd || td_index_value_decode(val, vl, w->base, &v) != 0) {
+                snprintf(w->err, sizeof w->err, "sorter record without a sorter or value");
+                return -1;
+            }
+            if (td_dedupe_add(w->dd, k, kl, &v, w->err, sizeof w->err) != 0)
+                return -1;
+        }
         if (kind & WK_SOURCE) {
             struct td_obs_value v;
             if (!w->sw || td_index_value_decode(val, vl, w->base, &v) != 0) {
@@ -122,10 +136,12 @@ static int writer_submit(struct gen_writer *w)
     return rc;
 }
 
-static int writer_start(struct gen_writer *w, struct td_gen_build *gen, uint32_t base, char *err, size_t errlen)
+static int writer_start(struct gen_writer *w, struct td_gen_build *gen, struct td_dedupe *dd, uint32_t base,
+                        char *err, size_t errlen)
 {
     memset(w, 0, sizeof *w);
     w->gen = gen;
+    w->dd = dd;
     w->base = base;
     w->chunk[0] = malloc(WCHUNK);
     w->chunk[1] = malloc(WCHUNK);
@@ -239,6 +255,7 @@ struct td_tier_build {
     struct gen_writer w;              /* started with gen */
     struct td_gen_build *side;        /* lane 1's tables, from finish until joined */
     struct gen_writer w1;             /* started with side */
+    struct gen_writer ws;             /* lane 1's sorter is fed on this thread until finish */
     struct td_obs_writer *sw;
     uint8_t *mark;                    /* TD_TIER_SRC_MARK | obs key */
     int streaming;                    /* 1 while the input has been in order */
@@ -309,7 +326,7 @@ static int gen_open(struct td_tier_build *b, char *err, size_t errlen)
     struct td_gen_opts go = { .time_base = b->base };
     if (!(b->gen = td_gen_build_open(b->gtmp, &go, err, errlen)))
         return -1;
-    return writer_start(&b->w, b->gen, b->base, err, errlen);
+    return writer_start(&b->w, b->gen, NULL, b->base, err, errlen);
 }
 
 struct td_tier_build *td_tier_build_open(const char *root, const char *name, const struct td_tier_opts *opts,
@@ -350,7 +367,8 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
                                     .spill_dir = b->spill,
                                     .append = 1 };
     dopts.mem_cap /= 2;
-    if (!(b->dd[0] = td_dedupe_init(&dopts, err, errlen)) || !(b->dd[1] = td_dedupe_init(&dopts, err, errlen)))
+    if (!(b->dd[0] = td_dedupe_init(&dopts, err, errlen)) || !(b->dd[1] = td_dedupe_init(&dopts, err, errlen)) ||
+        writer_start(&b->ws, NULL, b->dd[1], b->base, err, errlen) != 0)
         goto fail;
     /* streaming from the start: the generation takes RRSET entries while the input is read */
     if (gen_open(b, err, errlen) != 0 || !(b->sw = td_obs_writer_open(b->sstream, 0, err, errlen)))
@@ -369,8 +387,9 @@ void td_tier_build_abort(struct td_tier_build **bp)
     struct td_tier_build *b = *bp;
     if (!b)
         return;
-    writer_free(&b->w);       /* first: the threads may be writing to sw */
+    writer_free(&b->w);       /* first: the threads may be writing to sw or sorting */
     writer_free(&b->w1);
+    writer_free(&b->ws);
     if (b->sw)
         td_obs_writer_abort(&b->sw);
     if (b->side)
@@ -387,10 +406,13 @@ void td_tier_build_abort(struct td_tier_build **bp)
     *bp = NULL;
 }
 
-/* The sorter (lane) of a key. */
-static struct td_dedupe *sorter(const struct td_tier_build *b, const uint8_t *key)
+/* An entry into the sorter of its lane: lane 0 here, lane 1 through its thread. */
+static int sort_add(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                    char *err, size_t errlen)
 {
-    return b->dd[key[0] >= LANE1_FIRST];
+    if (key[0] >= LANE1_FIRST)
+        return writer_put(&b->ws, key, klen, v, WK_SORT, err, errlen);
+    return td_dedupe_add(b->dd[0], key, klen, v, err, errlen);
 }
 
 /* The held NAME_FWD entry into the sorter (error in b->err). */
@@ -400,7 +422,7 @@ static int fwd_flush(struct td_tier_build *b)
     if (!n)
         return 0;
     b->fwd_len = 0;
-    return td_dedupe_add(sorter(b, b->fwd), b->fwd, n, &b->fwd_v, b->err, sizeof b->err) != 0 ? -1 : 0;
+    return sort_add(b, b->fwd, n, &b->fwd_v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
 /* Index entries of one observation. NAME_FWD entries of consecutive observations of one owner
@@ -423,7 +445,7 @@ static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td
         b->fwd_v = *v;
         return 0;
     }
-    return td_dedupe_add(sorter(b, key), key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
+    return sort_add(b, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
 /* memcmp order, a proper prefix first */
@@ -482,13 +504,13 @@ static int sort_rrset_and_mark(struct td_tier_build *b, const uint8_t *key, size
 {
     b->mark[0] = TD_TIER_SRC_MARK;
     memcpy(b->mark + 1, key, klen);
-    if (td_dedupe_add(sorter(b, b->mark), b->mark, klen + 1, v, err, errlen) != 0)
+    if (sort_add(b, b->mark, klen + 1, v, err, errlen) != 0)
         return -1;
     int rrtype = with_rrset ? obs_key_rrtype(key, klen) : -1;
     if (rrtype < 0 || td_index_rrtype_is_dnssec((uint16_t)rrtype))
         return 0;              /* DNSSEC RRSET entries never skipped the sorter */
     b->mark[0] = TD_IK_RRSET;
-    return td_dedupe_add(sorter(b, b->mark), b->mark, klen + 1, v, err, errlen);
+    return sort_add(b, b->mark, klen + 1, v, err, errlen);
 }
 
 /* Input out of order: end streaming; what was streamed goes into the sorter. */
@@ -735,7 +757,12 @@ static void *lane_main(void *arg)
  * side builder joined. */
 static int finish_lanes(struct td_tier_build *b, char *err, size_t errlen)
 {
-    if (!(b->side = td_gen_build_side(b->gen, err, errlen)) || writer_start(&b->w1, b->side, b->base, err, errlen) != 0)
+    if (writer_finish(&b->ws) != 0) {
+        td_errf(err, errlen, "%s", b->ws.err);
+        return -1;
+    }
+    writer_free(&b->ws);
+    if (!(b->side = td_gen_build_side(b->gen, err, errlen)) || writer_start(&b->w1, b->side, NULL, b->base, err, errlen) != 0)
         return -1;
     struct lane l0 = { .b = b, .dd = b->dd[0], .w = &b->w }, l1 = { .b = b, .dd = b->dd[1], .w = &b->w1 };
     pthread_t th;

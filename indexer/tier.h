@@ -24,7 +24,8 @@
  * while the calling thread reads and sorts. The sorter is two lanes split by type byte
  * (below RDATA; RDATA and above, source marks included), each with half of mem_cap; at the
  * end each lane merges on a thread of its own into a writer thread of its own, lane 1 into a
- * side builder of the same generation (generation.h td_gen_build_side): four threads.
+ * side builder of the same generation (generation.h td_gen_build_side): four threads. While
+ * the input is read, lane 1's sorter is fed (and spills) on a thread of its own.
  *
  * Writers: every entry point below takes the writers' lock (td_fileset_lock), loads
  * FILESET, removes what a crashed writer left (td_fileset_cleanup), and ends with one
