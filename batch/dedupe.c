@@ -13,7 +13,11 @@
  *
  * Append mode (opts.append): the slots are a list in order of adds (no hash, no probing; the
  * list doubles under the same rules as the table); equal keys merge once sorted, before a
- * spill or an emit (merge_equal_neighbours).
+ * spill or an emit (merge_equal_neighbours). Its spills run in the background: the full table
+ * (list, chunks) is detached and a thread of its own sorts it and writes the run while adds
+ * fill a new table; the next spill, finish, reset and destroy first join it (run added in
+ * order, memory freed). So that both fit, a table may use only half of what the cap leaves
+ * (live_limit); the detached one stays counted in `used` until joined.
  *
  * Spill: the slots are compacted into an array of (key prefix, entry pointer) items (in place),
  * sorted by key (quicksort on the prefix, then the key; heapsort below a depth limit: no extra
@@ -94,8 +98,13 @@ struct td_dedupe {
     size_t nruns, runs_cap;
     int finished;
     int append;                   /* opts.append: slots[0..n) in order of adds, h unused */
+    struct spill_job *job;        /* append mode: the background spill (NULL otherwise) */
+    size_t job_bytes;             /* octets of `used` that the job holds while active */
     struct td_dedupe_stats stats;
 };
+
+static int spill_join(struct td_dedupe *d, int keep, char *err, size_t errlen);
+static size_t spill_job_size(void);
 
 /* ---------- memory accounting ---------- */
 
@@ -185,9 +194,19 @@ struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, s
         return NULL;
     }
     memset(d->slots, 0, d->nslots * sizeof *d->slots);
+    if (d->append) {
+        if (!(d->job = d_alloc(d, spill_job_size()))) {
+            free(d->slots);
+            free(d);
+            td_errf(err, errlen, "dedupe: out of memory");
+            return NULL;
+        }
+        memset(d->job, 0, spill_job_size());
+    }
     int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         td_errf(err, errlen, "dedupe: spill directory %s: %s", d->dir, strerror(errno));
+        free(d->job);
         free(d->slots);
         free(d);
         return NULL;
@@ -196,12 +215,12 @@ struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, s
     return d;
 }
 
-/* Empties the chunk list: chunks of chunk_size become spares, others are freed. */
-static void free_chunks(struct td_dedupe *d)
+/* Empties a chunk list: chunks of chunk_size become spares, others are freed. */
+static void free_chunk_list(struct td_dedupe *d, struct chunk **list)
 {
-    while (d->chunks) {
-        struct chunk *c = d->chunks;
-        d->chunks = c->next;
+    while (*list) {
+        struct chunk *c = *list;
+        *list = c->next;
         if (c->size == d->chunk_size) {
             d->used -= c->size;
             c->next = d->spare;
@@ -211,6 +230,11 @@ static void free_chunks(struct td_dedupe *d)
             d_free(d, c, c->size);
         }
     }
+}
+
+static void free_chunks(struct td_dedupe *d)
+{
+    free_chunk_list(d, &d->chunks);
 }
 
 static void free_spares(struct td_dedupe *d)
@@ -238,9 +262,11 @@ void td_dedupe_destroy(struct td_dedupe **dp)
     if (!dp || !*dp)
         return;
     struct td_dedupe *d = *dp;
+    spill_join(d, 0, NULL, 0);
     free_chunks(d);
     free_spares(d);
     close_runs(d);
+    free(d->job);
     free(d->slots);
     free(d);
     *dp = NULL;
@@ -252,6 +278,7 @@ int td_dedupe_reset(struct td_dedupe *d, char *err, size_t errlen)
         td_errf(err, errlen, "dedupe: null argument");
         return -1;
     }
+    spill_join(d, 0, NULL, 0);
     free_chunks(d);
     close_runs(d);
     d_free(d, d->slots, d->nslots * sizeof *d->slots);
@@ -509,24 +536,29 @@ static size_t merge_equal_neighbours(struct item *a, size_t n)
     return k;
 }
 
-/* Compacts the table's entries into items at the front of the slot memory and sorts them
- * (in append mode, equal keys then merge: d->n may drop); the table is unusable until
- * reset_table(). Returns the array (d->n items). */
-static struct item *sorted_entries(struct td_dedupe *d)
+/* Compacts a table's entries into items at the front of its slot memory and sorts them (in
+ * append mode, equal keys then merge); returns how many items. Touches nothing else. */
+static size_t sort_slots(struct slot *slots, size_t nslots, int append)
 {
-    struct item *a = (struct item *)(void *)d->slots;
+    struct item *a = (struct item *)(void *)slots;
     size_t k = 0;
-    for (size_t i = 0; i < d->nslots; i++) {
-        struct ent *e = d->slots[i].e; /* read slot i before a[k] (k <= i) overwrites it */
+    for (size_t i = 0; i < nslots; i++) {
+        struct ent *e = slots[i].e; /* read slot i before a[k] (k <= i) overwrites it */
         if (e) {
             a[k].pre = key_prefix(ENT_KEY(e), e->klen);
             a[k++].e = e;
         }
     }
     sort_items_parallel(a, k);
-    if (d->append)
-        d->n = d->stats.distinct_in_memory = merge_equal_neighbours(a, k);
-    return a;
+    return append ? merge_equal_neighbours(a, k) : k;
+}
+
+/* The table's entries sorted (sort_slots: d->n may drop); the table is unusable until
+ * reset_table(). Returns the array (d->n items). */
+static struct item *sorted_entries(struct td_dedupe *d)
+{
+    d->n = d->stats.distinct_in_memory = sort_slots(d->slots, d->nslots, d->append);
+    return (struct item *)(void *)d->slots;
 }
 
 static void reset_table(struct td_dedupe *d)
@@ -1042,6 +1074,22 @@ static int all_runs_fit(const struct td_dedupe *d, size_t extra)
     return d->nruns <= MAX_FANIN && d->used + sum <= d->cap;
 }
 
+/* Sorted items a[0..n) -> the writer's run, finished. 0, or -1 with err. */
+static int write_items(struct run_writer *w, const struct item *a, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i + 8 < n)
+            __builtin_prefetch(a[i + 8].e);
+        const struct ent *e = a[i].e;
+        struct td_obs_value v = {e->count, e->time_first, e->time_last, e->reason, e->rule};
+        if (rw_entry(w, ENT_KEY(e), e->klen, &v) != 0) {
+            td_errf(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
+            return -1;
+        }
+    }
+    return rw_finish(w, err, errlen);
+}
+
 /* Sorted table -> a new run (the newest), table emptied. */
 static int spill(struct td_dedupe *d, char *err, size_t errlen)
 {
@@ -1051,18 +1099,7 @@ static int spill(struct td_dedupe *d, char *err, size_t errlen)
     int rc = rw_open(d, &w, err, errlen);
     if (rc == 0) {
         struct item *a = sorted_entries(d);
-        for (size_t i = 0; i < d->n && rc == 0; i++) {
-            if (i + 8 < d->n)
-                __builtin_prefetch(a[i + 8].e);
-            const struct ent *e = a[i].e;
-            struct td_obs_value v = {e->count, e->time_first, e->time_last, e->reason, e->rule};
-            if (rw_entry(&w, ENT_KEY(e), e->klen, &v) != 0) {
-                td_errf(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
-                rc = -1;
-            }
-        }
-        if (rc == 0)
-            rc = rw_finish(&w, err, errlen);
+        rc = write_items(&w, a, d->n, err, errlen);
     }
     rw_release(d, &w, rc == 0);
     reset_table(d); /* the table was compacted: on failure its data is lost anyway */
@@ -1078,6 +1115,110 @@ static int spill(struct td_dedupe *d, char *err, size_t errlen)
         if (merge_runs(d, 0, fan_in_at(d, 0), err, errlen) != 0)
             return -1;
     return 0;
+}
+
+/* ---------- background spill (append mode) ---------- */
+
+struct spill_job {
+    pthread_t th;
+    int active;                   /* detached table not yet joined */
+    int threaded;                 /* th runs it (else it ran in spill_start) */
+    struct slot *slots;           /* the detached table */
+    size_t nslots;
+    struct chunk *chunks;
+    struct run_writer w;          /* opened (and released) by the caller's thread */
+    int rc;
+    char err[256];
+};
+
+static size_t spill_job_size(void)
+{
+    return sizeof(struct spill_job);
+}
+
+static void *job_main(void *arg)
+{
+    struct spill_job *j = arg;
+    size_t n = sort_slots(j->slots, j->nslots, 1);
+    j->rc = write_items(&j->w, (const struct item *)(void *)j->slots, n, j->err, sizeof j->err);
+    return NULL;
+}
+
+/* Waits for the job and frees its table; keep: its run joins the list (else it is dropped).
+ * 0, or -1 with err (the job failed, or adding its run did). */
+static int spill_join(struct td_dedupe *d, int keep, char *err, size_t errlen)
+{
+    struct spill_job *j = d->job;
+    if (!j || !j->active)
+        return 0;
+    if (j->threaded)
+        pthread_join(j->th, NULL);
+    j->active = j->threaded = 0;
+    d->job_bytes = 0;
+    free_chunk_list(d, &j->chunks);
+    d_free(d, j->slots, j->nslots * sizeof *j->slots);
+    j->slots = NULL;
+    int ok = keep && j->rc == 0;
+    rw_release(d, &j->w, ok);
+    if (!keep)
+        return 0;
+    if (!ok) {
+        td_errf(err, errlen, "%s", j->err);
+        return -1;
+    }
+    d->stats.bytes_spilled += j->w.run.bytes; /* runs_spilled counted it when it started */
+    if (add_run(d, d->nruns, j->w.run, err, errlen) != 0) {
+        close(j->w.run.fd);
+        return -1;
+    }
+    while (d->nruns >= MAX_RUNS_OPEN)
+        if (merge_runs(d, 0, fan_in_at(d, 0), err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+/* The table detached into the job (the previous one joined first), a new empty table. */
+static int spill_start(struct td_dedupe *d, char *err, size_t errlen)
+{
+    if (d->n == 0)
+        return 0;
+    if (spill_join(d, 1, err, errlen) != 0)
+        return -1;
+    struct spill_job *j = d->job;
+    size_t before = d->used;
+    if (rw_open(d, &j->w, err, errlen) != 0) {
+        rw_release(d, &j->w, 0);
+        return -1;
+    }
+    struct slot *ns = d_alloc(d, 1024 * sizeof *ns);
+    if (!ns) {
+        rw_release(d, &j->w, 0);
+        td_errf(err, errlen, "dedupe: out of memory");
+        return -1;
+    }
+    memset(ns, 0, 1024 * sizeof *ns);
+    size_t bytes = d->used - before - 1024 * sizeof *ns + d->nslots * sizeof *d->slots;
+    for (const struct chunk *c = d->chunks; c; c = c->next)
+        bytes += c->size;
+    j->slots = d->slots;
+    j->nslots = d->nslots;
+    j->chunks = d->chunks;
+    j->rc = 0;
+    j->err[0] = 0;
+    j->active = 1;
+    d->job_bytes = bytes;
+    d->slots = ns;
+    d->nslots = 1024;
+    d->n = 0;
+    d->chunks = NULL;
+    d->stats.distinct_in_memory = 0;
+    d->stats.runs_spilled++;
+    if (pthread_create(&j->th, NULL, job_main, j) == 0) {
+        j->threaded = 1;
+        return 0;
+    }
+    job_main(j);
+    return spill_join(d, 1, err, errlen);
 }
 
 /* ---------- adding ---------- */
@@ -1105,9 +1246,20 @@ static int grow_table(struct td_dedupe *d)
     return 0;
 }
 
-static size_t limit(const struct td_dedupe *d)
+/* Octets the table being filled may take (of `used` less what a background spill holds). */
+static size_t live_limit(const struct td_dedupe *d)
 {
-    return d->cap - RESERVE;
+    return d->append ? (d->cap - RESERVE) / 2 : d->cap - RESERVE;
+}
+
+static size_t live_used(const struct td_dedupe *d)
+{
+    return d->used - d->job_bytes;
+}
+
+static int spill_table(struct td_dedupe *d, char *err, size_t errlen)
+{
+    return d->append ? spill_start(d, err, errlen) : spill(d, err, errlen);
 }
 
 uint64_t td_dedupe_hash(const uint8_t *key, size_t klen)
@@ -1172,12 +1324,12 @@ int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, u
     /* a new key: room for the table, then for the entry (append mode: a full list) */
     if (d->append ? d->n == d->nslots : (d->n + 1) * 4 > d->nslots * 3) {
         size_t nb = d->nslots * 2 * sizeof *d->slots;
-        if (nb <= d->cap / 2 && d->used + nb <= limit(d)) {
+        if (nb <= d->cap / 2 && live_used(d) + nb <= live_limit(d)) {
             if (grow_table(d) != 0) {
                 td_errf(err, errlen, "dedupe: out of memory");
                 return -1;
             }
-        } else if (spill(d, err, errlen) != 0) {
+        } else if (spill_table(d, err, errlen) != 0) {
             return -1;
         }
         mask = d->nslots - 1;
@@ -1191,8 +1343,8 @@ int td_dedupe_add_hashed(struct td_dedupe *d, const uint8_t *key, size_t klen, u
         size_t cs = sizeof(struct chunk) + need;
         if (cs < d->chunk_size)
             cs = d->chunk_size;
-        if (d->used + cs > limit(d) && d->n > 0) {
-            if (spill(d, err, errlen) != 0)
+        if (live_used(d) + cs > live_limit(d) && d->n > 0) {
+            if (spill_table(d, err, errlen) != 0)
                 return -1;
             mask = d->nslots - 1;
             i = h & mask;
@@ -1249,6 +1401,8 @@ int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, cha
     d->finished = 1;
     if (err && errlen)
         err[0] = 0;
+    if (spill_join(d, 1, err, errlen) != 0)
+        return -1;
     struct emit_ctx ec = {d, emit, ctx};
     int with_mem = d->n > 0;
     if (d->nruns > 0 && with_mem && (d->nruns + 1 > MAX_FANIN || !all_runs_fit(d, SRC_ACCT))) {
