@@ -18,7 +18,11 @@ struct td_dedupe_opts {
                                 * entries are sorted (at a spill or at finish). Emitted keys,
                                 * counts and times are the same; the reason and rule of a merged
                                 * key are those of one of its adds, which one unspecified.
-                                * td_dedupe_prefetch_* do nothing then. */
+                                * Spills then run on a thread of their own while adds go on,
+                                * so a table gets half of mem_cap (the other half is for the
+                                * one being spilled); a failed spill is reported by the next
+                                * add that spills or by finish. td_dedupe_prefetch_* do
+                                * nothing then. */
 };
 
 struct td_dedupe_stats {
