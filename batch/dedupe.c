@@ -571,15 +571,20 @@ static void reset_table(struct td_dedupe *d)
 
 /* ---------- run files ---------- */
 
+/* The checksum covers the entry octets: each buffer is hashed as it is written (one hash
+ * call per buffer, not three per entry), until rw_finish takes the digest. */
 struct run_writer {
     struct run run;
     uint8_t *buf;
     size_t len;
     XXH3_state_t *xxh;
+    int hashed_all;               /* the digest is taken: the trailer is not hashed */
 };
 
 static int rw_flush(struct run_writer *w)
 {
+    if (!w->hashed_all)
+        XXH3_64bits_update(w->xxh, w->buf, w->len);
     size_t o = 0;
     while (o < w->len) {
         ssize_t k = write(w->run.fd, w->buf + o, w->len - o);
@@ -620,9 +625,6 @@ static int rw_entry(struct run_writer *w, const uint8_t *key, size_t klen, const
     val[16] = v->reason;
     val[17] = (uint8_t)v->rule;
     val[18] = (uint8_t)(v->rule >> 8);
-    XXH3_64bits_update(w->xxh, h, 4);
-    XXH3_64bits_update(w->xxh, key, klen);
-    XXH3_64bits_update(w->xxh, val, VAL_LEN);
     w->run.entries++;
     if (4 + klen + VAL_LEN > w->run.max_entry)
         w->run.max_entry = 4 + klen + VAL_LEN;
@@ -685,6 +687,8 @@ static void rw_release(struct td_dedupe *d, struct run_writer *w, int ok)
 static int rw_finish(struct run_writer *w, char *err, size_t errlen)
 {
     uint8_t t[20];
+    XXH3_64bits_update(w->xxh, w->buf, w->len);
+    w->hashed_all = 1;
     td_put_le32(t, END_MARK);
     td_put_le64(t + 4, w->run.entries);
     td_put_le64(t + 12, XXH3_64bits_digest(w->xxh));
@@ -723,6 +727,7 @@ struct src {
     int fd;
     uint8_t *buf;
     size_t cap, len, pos;
+    size_t hpos;                  /* buf[0..hpos) is in xxh (consumed octets, hashed in bulk) */
     int eof;
     XXH3_state_t *xxh;
     uint64_t nread;
@@ -741,9 +746,10 @@ static int src_fill(struct src *s, size_t need)
 {
     if (s->len - s->pos >= need)
         return 0;
+    XXH3_64bits_update(s->xxh, s->buf + s->hpos, s->pos - s->hpos);
     memmove(s->buf, s->buf + s->pos, s->len - s->pos);
     s->len -= s->pos;
-    s->pos = 0;
+    s->pos = s->hpos = 0;
     while (s->len < need && !s->eof) {
         ssize_t k = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (k < 0) {
@@ -781,6 +787,8 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
         if (src_fill(s, 20) != 0)
             goto bad;
         const uint8_t *t = s->buf + s->pos;
+        XXH3_64bits_update(s->xxh, s->buf + s->hpos, s->pos - s->hpos);
+        s->hpos = s->pos;
         if (td_get_le64(t + 4) != s->nread || td_get_le64(t + 12) != XXH3_64bits_digest(s->xxh))
             goto bad;
         s->pos += 20;
@@ -796,7 +804,6 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
     if (src_fill(s, need) != 0)
         goto bad;
     const uint8_t *p = s->buf + s->pos;
-    XXH3_64bits_update(s->xxh, p, need);
     s->key = p + 4;
     s->klen = kl;
     p += 4 + kl;
