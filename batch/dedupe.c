@@ -737,6 +737,7 @@ struct src {
     /* current entry */
     const uint8_t *key;
     size_t klen;
+    uint64_t pre;                 /* key_prefix(key): most comparisons end on it */
     struct td_obs_value v;
 };
 
@@ -773,6 +774,7 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
         const struct ent *e = s->arr[s->i++].e;
         s->key = ENT_KEY(e);
         s->klen = e->klen;
+        s->pre = key_prefix(s->key, s->klen);
         s->v.count = e->count;
         s->v.time_first = e->time_first;
         s->v.time_last = e->time_last;
@@ -806,6 +808,7 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
     const uint8_t *p = s->buf + s->pos;
     s->key = p + 4;
     s->klen = kl;
+    s->pre = key_prefix(s->key, kl);
     p += 4 + kl;
     s->v.count = td_get_le64(p);
     s->v.time_first = td_get_le32(p + 8);
@@ -862,6 +865,8 @@ static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r,
 /* heap of source indices: smaller key first, then smaller index (earlier data) */
 static int src_less(const struct src *s, size_t a, size_t b)
 {
+    if (s[a].pre != s[b].pre)
+        return s[a].pre < s[b].pre;
     int c = key_cmp(s[a].key, s[a].klen, s[b].key, s[b].klen);
     return c < 0 || (c == 0 && a < b);
 }
@@ -925,7 +930,8 @@ static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, voi
         h[0] = h[--hn];
         heap_down(s, h, hn, 0);
         struct td_obs_value v = s[top].v;
-        while (hn && key_cmp(s[h[0]].key, s[h[0]].klen, s[top].key, s[top].klen) == 0) {
+        while (hn && s[h[0]].pre == s[top].pre &&
+               key_cmp(s[h[0]].key, s[h[0]].klen, s[top].key, s[top].klen) == 0) {
             size_t o = h[0];
             td_obs_merge(&v, &s[o].v);
             int r = src_next(d, &s[o], err, errlen);
