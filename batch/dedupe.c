@@ -21,8 +21,9 @@
  *
  * Spill: the slots are compacted into an array of (key prefix, entry pointer) items (in place),
  * sorted by key (quicksort on the prefix, then the key; heapsort below a depth limit: no extra
- * memory), and written as a run file; chunks are freed, the table emptied. Run files are anonymous (O_TMPFILE in spill_dir, or
- * mkstemp + unlink): they vanish when closed, also after a crash.
+ * memory), and written as a run file; chunks are freed, the table emptied. Run files are
+ * anonymous (O_TMPFILE in spill_dir, or mkstemp + unlink): they vanish when closed, also after
+ * a crash.
  *
  * Run file (private to this module, read back by the same process):
  *     entry*:  u32 klen (1..TD_OBS_KEY_MAX) | key | u64 count | u32 time_first |

@@ -15,17 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Generation writer: one thread makes every td_gen_build_put of a build while the calling
- * thread reads, sorts and merges. Entries come in chunks: the caller fills one chunk of
- * encoded entries (u32 klen, u8 vlen, u8 kind, key, value) while the writer puts the other.
- * Streaming builds start it at open: each observation comes as its 00 RRSET key and goes to
- * the source file (WK_SOURCE, while the caller holds no source writer: between open and
- * writer_sync) and, unless DNSSEC, to the generation (WK_PUT); the sorter's entries (WK_PUT)
- * follow at finish. Memory: two chunks of WCHUNK octets (an entry is at most
- * 5 + TD_INDEX_KEY_MAX + TD_INDEX_VALUE_MAX, below WCHUNK). Without a thread
- * (pthread_create failed) the caller does the puts itself. The same thread and chunks serve
- * lane 1's sorter while the input is read (WK_SORT: the entry into w->dd, which only that
- * thread touches until the writer is finished). */
+/* Writer: a thread that takes entries from one producer thread and does the work of their
+ * kinds: puts into a generation builder (WK_PUT), records of the source file (WK_SOURCE),
+ * adds to a sorter (WK_SORT). Entries come in chunks: the producer fills one chunk of encoded
+ * entries (u32 klen, u8 vlen, u8 kind, key, value) while the writer works on the other.
+ * A build has three: `w` puts lane 0 into the generation: streaming builds start it at
+ * open, each observation comes as its 00 RRSET key and goes to the source file (WK_SOURCE,
+ * while the caller holds no source writer: between open and writer_sync) and, unless DNSSEC,
+ * to the generation (WK_PUT); lane 0's sorted entries follow at finish. `ws` feeds lane 1's
+ * sorter while the input is read; `w1` puts lane 1's sorted entries into the side builder.
+ * Memory: two chunks of WCHUNK octets each (an entry is at most 5 + TD_INDEX_KEY_MAX +
+ * TD_INDEX_VALUE_MAX, below WCHUNK). Without a thread (pthread_create failed) the caller does
+ * the work itself. A sorter fed by WK_SORT is the writer's alone until it is finished. */
 #define WCHUNK ((size_t)4 << 20)
 #define WHDR 6u
 #define WK_PUT 1u
@@ -762,7 +763,8 @@ static int finish_lanes(struct td_tier_build *b, char *err, size_t errlen)
         return -1;
     }
     writer_free(&b->ws);
-    if (!(b->side = td_gen_build_side(b->gen, err, errlen)) || writer_start(&b->w1, b->side, NULL, b->base, err, errlen) != 0)
+    if (!(b->side = td_gen_build_side(b->gen, err, errlen)) ||
+        writer_start(&b->w1, b->side, NULL, b->base, err, errlen) != 0)
         return -1;
     struct lane l0 = { .b = b, .dd = b->dd[0], .w = &b->w }, l1 = { .b = b, .dd = b->dd[1], .w = &b->w1 };
     pthread_t th;
