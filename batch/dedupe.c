@@ -515,7 +515,9 @@ static void sort_items_parallel(struct item *a, size_t n)
 }
 
 /* Append mode: sorted items with equal keys become one (values merged into the first
- * entry); returns how many are left. */
+ * entry); returns how many are left. Equal keys have equal `pre` after sort_level (they share
+ * every tie group, so their pre comes from the same octets): a different pre is a different
+ * key without a look at the keys. */
 static size_t merge_equal_neighbours(struct item *a, size_t n)
 {
     size_t k = 0;
@@ -524,7 +526,8 @@ static size_t merge_equal_neighbours(struct item *a, size_t n)
             __builtin_prefetch(a[i + 8].e);
         struct ent *e = a[i].e;
         struct ent *last = k ? a[k - 1].e : NULL;
-        if (last && last->klen == e->klen && memcmp(ENT_KEY(last), ENT_KEY(e), e->klen) == 0) {
+        if (last && a[k - 1].pre == a[i].pre && last->klen == e->klen &&
+            memcmp(ENT_KEY(last), ENT_KEY(e), e->klen) == 0) {
             last->count += e->count;
             if (e->time_first < last->time_first)
                 last->time_first = e->time_first;
