@@ -178,7 +178,7 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
             return -1;
         }
     }
-    if (b->is_side && !b->st.entries) {
+    if (b->is_side && !b->first) {
         if (!(b->first = malloc(klen))) {
             td_errf(err, errlen, "out of memory");
             return -1;
