@@ -1,11 +1,13 @@
 /* tier.c: generations of every tier from observations, with their source files (tier.h). */
 #include "tier.h"
 #include "dedupe.h"
+#include "durable.h"
 #include "errf.h"
 #include "generation.h"
 #include "keys.h"
 #include "varint.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
@@ -240,6 +242,15 @@ static void writer_free(struct gen_writer *w)
  * source file so far is read back into the sorter as RRSET and TD_TIER_SRC_MARK entries, and
  * everything after goes to the sorter too. Either way the generation and source are the same.
  *
+ * Copied source: when the build's input is one observation file (td_tier_build_add_obs_file
+ * before anything else), the source file would be that file's records again (strictly
+ * increasing keys, no reason or rule: batch/OBS_FORMAT.md), so it is not written while
+ * streaming but copied from the file at finish (copy_fd, opened when the file was; the reader
+ * reads the same inode through /proc/self/fd). Anything else (another input; a record equal
+ * to or below the previous one, which a valid file never has) first writes the records
+ * streamed so far into the stream source file, read again from copy_fd (copy_materialize),
+ * and the build goes on as without the shortcut.
+ *
  * Two lanes: the sorter is two dedupes split by type byte, lane 0 below LANE1_FIRST (RRSET
  * entries that did not stream, NAME_FWD), lane 1 from it on (RDATA, NAME_REV, DNSSEC, source
  * marks), each with half the memory cap. At finish each lane merges on its own thread into
@@ -263,6 +274,8 @@ struct td_tier_build {
     uint8_t *pend;                    /* streaming: the last observation, not yet written */
     size_t pend_len;
     struct td_obs_value pend_v;
+    int copy_fd;                      /* the input whose copy the source file will be; -1 none */
+    int copy_active;                  /* its records so far are not in the stream source */
     uint8_t fwd[1 + 255];             /* the last NAME_FWD entry, not yet in the sorter */
     size_t fwd_len;
     struct td_obs_value fwd_v;
@@ -359,6 +372,7 @@ struct td_tier_build *td_tier_build_open(const char *root, const char *name, con
         joinp(b->sstream, sizeof b->sstream, b->spill, TD_TIER_SOURCE, err, errlen))
         goto fail;
     b->streaming = 1;
+    b->copy_fd = -1;
     if (mkdir(b->spill, 0755) != 0) {
         td_errf(err, errlen, "%s: %s", b->spill, strerror(errno));
         b->spill[0] = 0;
@@ -399,6 +413,8 @@ void td_tier_build_abort(struct td_tier_build **bp)
         td_gen_build_abort(&b->gen);
     td_dedupe_destroy(&b->dd[0]);
     td_dedupe_destroy(&b->dd[1]);
+    if (b->copy_fd >= 0)
+        close(b->copy_fd);
     if (b->spill[0])
         td_gen_remove_tree(b->spill, NULL, 0);
     free(b->mark);
@@ -476,13 +492,51 @@ static int pend_flush(struct td_tier_build *b, char *err, size_t errlen)
         return 0;
     b->distinct++;
     int t = obs_key_rrtype(b->pend, b->pend_len);
-    unsigned kind = WK_SOURCE | (t >= 0 && !td_index_rrtype_is_dnssec((uint16_t)t) ? WK_PUT : 0);
+    unsigned kind = (b->copy_active ? 0 : WK_SOURCE) |
+                    (t >= 0 && !td_index_rrtype_is_dnssec((uint16_t)t) ? WK_PUT : 0);
     b->mark[0] = TD_IK_RRSET;
     memcpy(b->mark + 1, b->pend, b->pend_len);
-    if (writer_put(&b->w, b->mark, b->pend_len + 1, &b->pend_v, kind, err, errlen) != 0)
+    if (kind && writer_put(&b->w, b->mark, b->pend_len + 1, &b->pend_v, kind, err, errlen) != 0)
         return -1;
     b->pend_len = 0;
     return 0;
+}
+
+static void proc_fd_path(int fd, char *out, size_t cap)
+{
+    snprintf(out, cap, "/proc/self/fd/%d", fd);
+}
+
+/* Copied source given up: the b->distinct records streamed so far (the copy file's first
+ * records) into the stream source file, from copy_fd. The writer never touches b->sw while
+ * copy_active (no WK_SOURCE records were sent). 0, or -1 with err. */
+static int copy_materialize(struct td_tier_build *b, char *err, size_t errlen)
+{
+    if (!b->copy_active)
+        return 0;
+    b->copy_active = 0;
+    char p[64];
+    proc_fd_path(b->copy_fd, p, sizeof p);
+    struct td_obs_reader *r = td_obs_reader_open(p, err, errlen);
+    if (!r)
+        return -1;
+    const uint8_t *key;
+    size_t klen;
+    struct td_obs_value v;
+    int got = 1;
+    for (uint64_t i = 0; i < b->distinct && got == 1; i++) {
+        got = td_obs_read(r, &key, &klen, &v, err, errlen);
+        if (got == 0)
+            td_errf(err, errlen, "the input file ended early when read again");
+        v.reason = 0;
+        v.rule = 0;
+        if (got == 1 && td_obs_write(b->sw, key, klen, &v, err, errlen) != 0)
+            got = -1;
+    }
+    td_obs_reader_close(&r);
+    close(b->copy_fd);
+    b->copy_fd = -1;
+    return got == 1 ? 0 : -1;
 }
 
 /* Streaming: the source file so far, closed (empty if nothing came). */
@@ -517,7 +571,7 @@ static int sort_rrset_and_mark(struct td_tier_build *b, const uint8_t *key, size
 /* Input out of order: end streaming; what was streamed goes into the sorter. */
 static int stream_fallback(struct td_tier_build *b, char *err, size_t errlen)
 {
-    if (stream_close(b, err, errlen) != 0)
+    if (copy_materialize(b, err, errlen) != 0 || stream_close(b, err, errlen) != 0)
         return -1;
     b->streaming = 0;
     b->distinct = 0;
@@ -541,8 +595,9 @@ static int stream_fallback(struct td_tier_build *b, char *err, size_t errlen)
     return got < 0 ? -1 : 0;
 }
 
-int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
-                      char *err, size_t errlen)
+/* One observation; from_copy: it is the next record of the copy file. */
+static int add_obs(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                   int from_copy, char *err, size_t errlen)
 {
     b->err[0] = 0;
     if (klen == 0 || klen > TD_OBS_KEY_MAX || v->time_first > v->time_last) {
@@ -550,12 +605,13 @@ int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, 
                 (unsigned)v->time_last);
         return -1;
     }
+    int c = b->streaming && b->pend_len ? key_cmp(key, klen, b->pend, b->pend_len) : 1;
+    if (b->copy_active && (!from_copy || c <= 0) && copy_materialize(b, err, errlen) != 0)
+        return -1;
     struct td_obs_value ov = *v;
     ov.reason = 0;
     ov.rule = 0;
-    int c = 1;
-    if (b->streaming && b->pend_len && (c = key_cmp(key, klen, b->pend, b->pend_len)) < 0 &&
-        stream_fallback(b, err, errlen) != 0)
+    if (c < 0 && stream_fallback(b, err, errlen) != 0)
         return -1;
     if (td_index_entries(key, klen, &ov, add_entry, b, err, errlen) != 0) {
         if (b->err[0])
@@ -583,11 +639,31 @@ int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, 
     return 0;
 }
 
+int td_tier_build_add(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                      char *err, size_t errlen)
+{
+    return add_obs(b, key, klen, v, 0, err, errlen);
+}
+
 int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *err, size_t errlen)
 {
-    struct td_obs_reader *r = td_obs_reader_open(path, err, errlen);
-    if (!r)
+    if (copy_materialize(b, err, errlen) != 0)
         return -1;
+    /* the first input of a streaming build: its source may be a copy of this file */
+    int fd = b->streaming && b->nobs == 0 && b->copy_fd < 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    char p[64];
+    if (fd >= 0)
+        proc_fd_path(fd, p, sizeof p);
+    struct td_obs_reader *r = td_obs_reader_open(fd >= 0 ? p : path, err, errlen);
+    if (!r) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (fd >= 0) {
+        b->copy_fd = fd;
+        b->copy_active = 1;
+    }
     if (td_obs_reader_is_discard(r)) {
         td_errf(err, errlen, "%s: a discard file, not observations", path);
         td_obs_reader_close(&r);
@@ -601,7 +677,7 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
     char e2[512];
     while ((got = td_obs_read(r, &key, &klen, &v, err, errlen)) == 1) {
         n++;
-        if (td_tier_build_add(b, key, klen, &v, e2, sizeof e2) != 0) {
+        if (add_obs(b, key, klen, &v, b->copy_active, e2, sizeof e2) != 0) {
             td_errf(err, errlen, "%s: observation %llu: %s", path, (unsigned long long)n, e2);
             got = -1;
             break;
@@ -783,6 +859,25 @@ static int finish_lanes(struct td_tier_build *b, char *err, size_t errlen)
     return td_gen_build_join(b->gen, &b->side, err, errlen);
 }
 
+/* The source file as a copy of the copy file (the empty stream source dropped). */
+static int copy_source(struct td_tier_build *b, char *err, size_t errlen)
+{
+    unlink(b->sstream);
+    int out = open(b->src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0) {
+        td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
+        return -1;
+    }
+    int rc = td_copy_fd(b->copy_fd, out) < 0 ? -1 : 0;
+    if (rc != 0)
+        td_errf(err, errlen, "copying the input into %s: %s", b->src, strerror(errno));
+    if (close(out) != 0 && rc == 0) {
+        td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
 int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, struct td_tier_report *rep,
                          char *err, size_t errlen)
 {
@@ -803,7 +898,10 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
         goto out;
     if (finish_lanes(b, err, errlen) != 0)
         goto out;
-    if (b->streaming) {
+    if (b->streaming && b->copy_active) {
+        if (copy_source(b, err, errlen) != 0)
+            goto out;
+    } else if (b->streaming) {
         if (rename(b->sstream, b->src) != 0) {
             td_errf(err, errlen, "rename %s -> %s: %s", b->sstream, b->src, strerror(errno));
             goto out;

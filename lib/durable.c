@@ -26,6 +26,35 @@ int td_write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
+long long td_copy_fd(int in_fd, int out_fd)
+{
+    off_t off = 0;
+    int in_kernel = 1;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n;
+        if (in_kernel) {
+            n = copy_file_range(in_fd, &off, out_fd, NULL, (size_t)1 << 30, 0);
+            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL) && off == 0) {
+                in_kernel = 0; /* not across these file systems: copy through a buffer */
+                continue;
+            }
+        } else {
+            n = pread(in_fd, buf, sizeof buf, off);
+            if (n > 0 && td_write_all(out_fd, buf, (size_t)n) != 0)
+                return -1;
+            if (n > 0)
+                off += n;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return (long long)off;
+    }
+}
+
 int td_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

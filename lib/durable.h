@@ -7,6 +7,10 @@
 /* Writes all n octets to fd (retrying short writes and EINTR); 0, or -1 with errno (EIO when
  * write returns 0). */
 int td_write_all(int fd, const void *p, size_t n);
+/* Copies the whole of in_fd (from offset 0, in-kernel where the file systems allow) into
+ * out_fd at its current offset; the number of octets copied, or -1 with errno. Does not
+ * fsync. */
+long long td_copy_fd(int in_fd, int out_fd);
 /* fsync of the directory dir; 0 or -1. */
 int td_fsync_dir(const char *dir);
 /* fsync of the directory holding path ("." when path has no slash); 0 or -1. */

@@ -4,7 +4,8 @@
  * builds + day merge + rebuild + export/import whose source files must equal the merge of
  * the random observations computed here (min time_first, max time_last, sum count); the
  * streaming build and its sorter fallback (key order, shuffled, 5 and 70 files) give
- * identical generations and source files. */
+ * identical generations and source files, as do the copied source of a one-file build (the
+ * copy is the file's octets) and its way back (a second file, later adds). */
 #include "export.h"
 #include "fileset.h"
 #include "import.h"
@@ -501,7 +502,8 @@ static void test_stream_equals_sorter(void)
             sg[ns++].v = v;
         }
     struct td_tier_report rep;
-    const char *names[4] = { "h.2026010100.0", "h.2026010100.1", "h.2026010100.2", "h.2026010100.3" };
+    const char *names[7] = { "h.2026010100.0", "h.2026010100.1", "h.2026010100.2", "h.2026010100.3",
+                             "h.2026010100.4", "h.2026010100.5", "h.2026010100.6" };
     /* 0: in key order */
     struct td_tier_build *b = td_tier_build_open(root, names[0], NULL, err, sizeof err);
     for (int i = 0; b && i < ns; i++)
@@ -565,10 +567,59 @@ static void test_stream_equals_sorter(void)
         free(per);
         free(acc);
     }
+    /* 4..6: one file of the merged observations: copied as the source; the first half in one
+     * file and the rest in a second (the copy given up when it starts); the first two thirds
+     * in the file and the rest added one by one */
+    struct td_obs_value *merged = calloc(SN, sizeof *merged);
+    int *seen = calloc(SN, sizeof *seen);
+    for (int i = 0; i < ns; i++) {
+        int k = sg[i].k;
+        if (!seen[k]++)
+            merged[k] = sg[i].v;
+        else
+            td_obs_merge(&merged[k], &sg[i].v);
+    }
+    for (int variant = 0; variant < 3; variant++) {
+        /* files[f] holds the merged observations order[cut[f] .. cut[f + 1]) */
+        int cut[3] = { 0, SN, SN }, nfiles = 1;
+        if (variant == 1) {
+            cut[1] = SN / 2;
+            nfiles = 2;
+        } else if (variant == 2) {
+            cut[1] = SN * 2 / 3;
+        }
+        char files[2][PATH_MAX];
+        for (int f = 0; f < nfiles; f++) {
+            snprintf(files[f], sizeof files[f], "%s/one%d.%d.obs.zst", root, variant, f);
+            struct td_obs_writer *w = td_obs_writer_open(files[f], 0, err, sizeof err);
+            for (int j = cut[f]; w && j < cut[f + 1]; j++)
+                if (td_obs_write(w, skey[order[j]], slen[order[j]], &merged[order[j]], err, sizeof err) != 0)
+                    TT_FAIL("write: %s", err);
+            if (!w || td_obs_writer_close(&w, err, sizeof err) != 0)
+                TT_FAIL("close: %s", err);
+        }
+        b = td_tier_build_open(root, names[4 + variant], NULL, err, sizeof err);
+        for (int f = 0; b && f < nfiles; f++)
+            if (td_tier_build_add_obs_file(b, files[f], err, sizeof err) != 0)
+                TT_FAIL("build %d: %s", 4 + variant, err);
+        for (int j = cut[nfiles]; b && j < SN; j++)
+            if (td_tier_build_add(b, skey[order[j]], slen[order[j]], &merged[order[j]], err, sizeof err) != 0)
+                TT_FAIL("add: %s", err);
+        if (!b || td_tier_build_finish(&b, "t", &rep, err, sizeof err) != 0)
+            TT_FAIL("build %d: %s", 4 + variant, err);
+        if (variant == 0) { /* the copy: the input's octets */
+            char src[PATH_MAX + 64], cmd[3 * PATH_MAX + 200];
+            td_tier_source_path(src, sizeof src, root, names[4]);
+            snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", src, files[0]);
+            CHECK_EQ(system(cmd), 0);
+        }
+    }
+    free(merged);
+    free(seen);
     uint64_t e0 = 0, e;
     uint64_t h0 = gen_hash(root, names[0], &e0);
     CHECK(e0 > SN);
-    for (int v = 1; v < 4; v++) {
+    for (int v = 1; v < 7; v++) {
         uint64_t hv = gen_hash(root, names[v], &e);
         if (hv != h0 || e != e0)
             TT_FAIL("%s differs from %s (%llu vs %llu entries)", names[v], names[0], (unsigned long long)e,
