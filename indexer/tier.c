@@ -651,6 +651,11 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
         return -1;
     /* the first input of a streaming build: its source may be a copy of this file */
     int fd = b->streaming && b->nobs == 0 && b->copy_fd < 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) { /* a pipe cannot be read twice */
+        close(fd);
+        fd = -1;
+    }
     char p[64];
     if (fd >= 0)
         proc_fd_path(fd, p, sizeof p);
