@@ -427,6 +427,50 @@ static int depth_limit(size_t n)
     return depth;
 }
 
+/* Sorts a[0..n) by pre alone, every pre sharing the octets above bit shift + 8: an in-place
+ * MSD radix sort (American flag sort) on the octet at `shift`, then on the next octet within
+ * each bucket; a bucket of RADIX_MIN items or fewer goes to the introsort. A byte that all
+ * items share costs one counting pass. Depth at most 8 (stack: 6 KiB per level). */
+#define RADIX_MIN 64u
+static void sort_pre_radix(struct item *a, size_t n, int shift)
+{
+    while (n > RADIX_MIN && shift >= 0) {
+        size_t count[256] = { 0 }, next[256], end[256];
+        for (size_t i = 0; i < n; i++)
+            count[(a[i].pre >> shift) & 255]++;
+        if (count[(a[0].pre >> shift) & 255] == n) { /* one bucket: the next octet */
+            shift -= 8;
+            continue;
+        }
+        size_t at = 0;
+        for (int d = 0; d < 256; d++) {
+            next[d] = at;
+            at += count[d];
+            end[d] = at;
+        }
+        for (int d = 0; d < 256; d++) {
+            while (next[d] < end[d]) {
+                struct item x = a[next[d]];
+                int xd = (int)((x.pre >> shift) & 255);
+                while (xd != d) { /* x goes to its bucket; take what was there */
+                    struct item t = a[next[xd]];
+                    a[next[xd]++] = x;
+                    x = t;
+                    xd = (int)((x.pre >> shift) & 255);
+                }
+                a[next[d]++] = x;
+            }
+        }
+        size_t b0 = 0;
+        for (int d = 0; d < 256; b0 += count[d], d++)
+            if (count[d] > 1)
+                sort_pre_radix(a + b0, count[d], shift - 8);
+        return;
+    }
+    if (shift >= 0 && n > 1)
+        sort_pre(a, n, depth_limit(n));
+}
+
 /* Sorts a[0..n) by key, every item's pre being the key octets [off, off + 8) (zero-padded) and
  * all keys sharing their first off octets (so all are longer than off). By prefix first; each
  * run of equal prefixes then again by the next 8 octets (one entry access per item and level,
@@ -435,7 +479,7 @@ static int depth_limit(size_t n)
 #define SORT_LEVELS_MAX 32 /* deeper ties (keys sharing 256 octets) go to sort_items */
 static void sort_level(struct item *a, size_t n, size_t off)
 {
-    sort_pre(a, n, depth_limit(n));
+    sort_pre_radix(a, n, 56);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && a[j].pre == a[i].pre)
