@@ -558,6 +558,15 @@ static void sort_items_parallel(struct item *a, size_t n)
     pthread_join(th, NULL);
 }
 
+/* Walks over sorted items touch their entries in no memory order: each loop asks for the
+ * entry PREFETCH_AHEAD items on (both lines an entry of a short key may straddle). */
+#define PREFETCH_AHEAD 16
+static inline void prefetch_entry(const struct ent *e)
+{
+    __builtin_prefetch(e);
+    __builtin_prefetch((const uint8_t *)e + 63);
+}
+
 /* Append mode: sorted items with equal keys become one (values merged into the first
  * entry); returns how many are left. Equal keys have equal `pre` after sort_level (they share
  * every tie group, so their pre comes from the same octets): a different pre is a different
@@ -566,8 +575,8 @@ static size_t merge_equal_neighbours(struct item *a, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i + 8 < n)
-            __builtin_prefetch(a[i + 8].e);
+        if (i + PREFETCH_AHEAD < n)
+            prefetch_entry(a[i + PREFETCH_AHEAD].e);
         struct ent *e = a[i].e;
         struct ent *last = k ? a[k - 1].e : NULL;
         if (last && a[k - 1].pre == a[i].pre && last->klen == e->klen &&
@@ -1139,8 +1148,8 @@ static int all_runs_fit(const struct td_dedupe *d, size_t extra)
 static int write_items(struct run_writer *w, const struct item *a, size_t n, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
-        if (i + 8 < n)
-            __builtin_prefetch(a[i + 8].e);
+        if (i + PREFETCH_AHEAD < n)
+            prefetch_entry(a[i + PREFETCH_AHEAD].e);
         const struct ent *e = a[i].e;
         struct td_obs_value v = {e->count, e->time_first, e->time_last, e->reason, e->rule};
         if (rw_entry(w, ENT_KEY(e), e->klen, &v) != 0) {
@@ -1486,8 +1495,8 @@ int td_dedupe_finish(struct td_dedupe *d, td_dedupe_emit_fn emit, void *ctx, cha
         struct item *a = sorted_entries(d);
         int rc = 0;
         for (size_t i = 0; i < d->n && rc == 0; i++) {
-            if (i + 8 < d->n)
-                __builtin_prefetch(a[i + 8].e);
+            if (i + PREFETCH_AHEAD < d->n)
+                prefetch_entry(a[i + PREFETCH_AHEAD].e);
             const struct ent *e = a[i].e;
             struct td_obs_value v;
             memset(&v, 0, sizeof v); /* padding too, as merge()'s zeroed sources give it */
