@@ -20,8 +20,8 @@
  * (live_limit); the detached one stays counted in `used` until joined.
  *
  * Spill: the slots are compacted into an array of (key prefix, entry pointer) items (in place),
- * sorted by key (quicksort on the prefix, then the key; heapsort below a depth limit: no extra
- * memory), and written as a run file; chunks are freed, the table emptied. Run files are
+ * sorted by key (an in-place radix sort on the 8-octet prefix, the introsort for small
+ * buckets, then the next octets within ties: no extra memory), and written as a run file; chunks are freed, the table emptied. Run files are
  * anonymous (O_TMPFILE in spill_dir, or mkstemp + unlink): they vanish when closed, also after
  * a crash.
  *
