@@ -246,10 +246,10 @@ static void writer_free(struct gen_writer *w)
  * before anything else), the source file would be that file's records again (strictly
  * increasing keys, no reason or rule: batch/OBS_FORMAT.md), so it is not written while
  * streaming but copied from the file at finish (copy_fd, opened when the file was; the reader
- * reads the same inode through /proc/self/fd). Anything else (another input; a record equal
- * to or below the previous one, which a valid file never has) first writes the records
- * streamed so far into the stream source file, read again from copy_fd (copy_materialize),
- * and the build goes on as without the shortcut.
+ * reads the same inode through /proc/self/fd; without /proc, no copy). Anything else
+ * (another input; a record equal to or below the previous one, which a valid file never has)
+ * first writes the records streamed so far into the stream source file, read again from
+ * copy_fd (copy_materialize), and the build goes on as without the shortcut.
  *
  * Two lanes: the sorter is two dedupes split by type byte, lane 0 below LANE1_FIRST (RRSET
  * entries that did not stream, NAME_FWD), lane 1 from it on (RDATA, NAME_REV, DNSSEC, source
@@ -657,8 +657,14 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
         fd = -1;
     }
     char p[64];
-    if (fd >= 0)
+    struct stat pb;
+    if (fd >= 0) {
         proc_fd_path(fd, p, sizeof p);
+        if (stat(p, &pb) != 0 || pb.st_ino != sb.st_ino || pb.st_dev != sb.st_dev) {
+            close(fd); /* no /proc: no copy, the source is written as without one */
+            fd = -1;
+        }
+    }
     struct td_obs_reader *r = td_obs_reader_open(fd >= 0 ? p : path, err, errlen);
     if (!r) {
         if (fd >= 0)
