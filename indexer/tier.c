@@ -276,6 +276,7 @@ struct td_tier_build {
     struct td_obs_value pend_v;
     int copy_fd;                      /* the input whose copy the source file will be; -1 none */
     int copy_active;                  /* its records so far are not in the stream source */
+    long long copy_size;              /* its size when opened: the copy must have as many octets */
     uint8_t fwd[1 + 255];             /* the last NAME_FWD entry, not yet in the sorter */
     size_t fwd_len;
     struct td_obs_value fwd_v;
@@ -674,6 +675,7 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
     if (fd >= 0) {
         b->copy_fd = fd;
         b->copy_active = 1;
+        b->copy_size = (long long)sb.st_size;
     }
     if (td_obs_reader_is_discard(r)) {
         td_errf(err, errlen, "%s: a discard file, not observations", path);
@@ -879,9 +881,12 @@ static int copy_source(struct td_tier_build *b, char *err, size_t errlen)
         td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
         return -1;
     }
-    int rc = td_copy_fd(b->copy_fd, out) < 0 ? -1 : 0;
-    if (rc != 0)
+    long long n = td_copy_fd(b->copy_fd, out);
+    int rc = n == b->copy_size ? 0 : -1;
+    if (n < 0)
         td_errf(err, errlen, "copying the input into %s: %s", b->src, strerror(errno));
+    else if (rc != 0)
+        td_errf(err, errlen, "the input file changed size during the build (%lld octets, then %lld)", b->copy_size, n);
     if (close(out) != 0 && rc == 0) {
         td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
         rc = -1;
