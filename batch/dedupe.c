@@ -150,15 +150,6 @@ static void d_charge(struct td_dedupe *d, size_t n)
         d->stats.peak_mem = d->used;
 }
 
-static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c)
-        return c;
-    return alen < blen ? -1 : alen > blen;
-}
-
 /* ---------- init / destroy ---------- */
 
 struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, size_t errlen)
@@ -330,8 +321,8 @@ static int item_cmp(const struct item *a, const struct item *b)
         return a->pre < b->pre ? -1 : 1;
     const struct ent *x = a->e, *y = b->e;
     if (x->klen >= 8 && y->klen >= 8) /* the first 8 octets are equal */
-        return key_cmp(ENT_KEY(x) + 8, x->klen - 8, ENT_KEY(y) + 8, y->klen - 8);
-    return key_cmp(ENT_KEY(x), x->klen, ENT_KEY(y), y->klen);
+        return td_key_cmp(ENT_KEY(x) + 8, x->klen - 8, ENT_KEY(y) + 8, y->klen - 8);
+    return td_key_cmp(ENT_KEY(x), x->klen, ENT_KEY(y), y->klen);
 }
 
 static void item_swap(struct item *a, struct item *b)
@@ -924,7 +915,7 @@ static int src_less(const struct src *s, size_t a, size_t b)
 {
     if (s[a].pre != s[b].pre)
         return s[a].pre < s[b].pre;
-    int c = key_cmp(s[a].key, s[a].klen, s[b].key, s[b].klen);
+    int c = td_key_cmp(s[a].key, s[a].klen, s[b].key, s[b].klen);
     return c < 0 || (c == 0 && a < b);
 }
 
@@ -988,7 +979,7 @@ static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, voi
         heap_down(s, h, hn, 0);
         struct td_obs_value v = s[top].v;
         while (hn && s[h[0]].pre == s[top].pre &&
-               key_cmp(s[h[0]].key, s[h[0]].klen, s[top].key, s[top].klen) == 0) {
+               td_key_cmp(s[h[0]].key, s[h[0]].klen, s[top].key, s[top].klen) == 0) {
             size_t o = h[0];
             td_obs_merge(&v, &s[o].v);
             int r = src_next(d, &s[o], err, errlen);

@@ -152,15 +152,6 @@ int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k)
 
 /* ---------- shared file parts ---------- */
 
-static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = memcmp(a, b, n);
-    if (c)
-        return c;
-    return alen < blen ? -1 : alen > blen;
-}
-
 /* A block's checksum: its compressed octets, seeded with both lengths, so that any change
  * of the block header or the compressed data is caught before decompression. */
 static uint64_t block_hash(const uint8_t *comp, size_t c, uint32_t u)
@@ -288,7 +279,7 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
         td_errf(err, errlen, "obs writer: malformed key (%zu octets)", klen);
         return -1;
     }
-    if (w->have_prev && key_cmp(w->prev, w->prev_len, key, klen) >= 0) {
+    if (w->have_prev && td_key_cmp(w->prev, w->prev_len, key, klen) >= 0) {
         td_errf(err, errlen, "obs writer: key not above the previous one (entry %llu)",
                 (unsigned long long)w->count);
         return -1;
@@ -648,7 +639,7 @@ int td_obs_read(struct td_obs_reader *r, const uint8_t **key, size_t *klen, stru
     const uint8_t *k = p + o + 4;
     if (td_obs_key_decode(k, kl, &r->scratch) != 0)
         return ENTRY_FAIL("malformed key");
-    if (r->prev && key_cmp(r->prev, r->prev_len, k, kl) >= 0)
+    if (r->prev && td_key_cmp(r->prev, r->prev_len, k, kl) >= 0)
         return ENTRY_FAIL("key not above the previous one");
     size_t e = o + 4 + kl;
     uint64_t cnt, tf, tl;

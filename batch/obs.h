@@ -14,8 +14,18 @@
 #define TD_OBS_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "cof.h"
 #include "rrset.h"
+
+/* The order of observation keys (section 1 of OBS_FORMAT.md) and of index keys (KEYS.md):
+ * memcmp, a proper prefix first. <0, 0 or >0. */
+static inline int td_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (alen > blen) - (alen < blen);
+}
 
 #define TD_OBS_KEY_MAX (2 * 256 + 8 + 65536 * 2)
 

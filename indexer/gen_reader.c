@@ -12,6 +12,7 @@
 #include "errf.h"
 #include "generation.h"
 #include "hex.h"
+#include "obs.h"
 #include "readfile.h"
 
 #define TABLES_MAX (64u << 20)  /* TABLES file */
@@ -45,12 +46,6 @@ struct td_gen_iter {
     int fill;
     char err[256];              /* set: failed */
 };
-
-static int key_cmp(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
-{
-    int c = memcmp(a, b, la < lb ? la : lb);
-    return c ? c : la < lb ? -1 : la > lb ? 1 : 0;
-}
 
 /* ---------- TABLES ---------- */
 
@@ -104,7 +99,7 @@ static int parse_tables(struct td_gen *g, char *buf, char *err, size_t errlen)
             t->last[i] = (uint8_t)(hi << 4 | lo);
         }
         t->last_len = hl / 2;
-        if (g->n > 1 && key_cmp(g->tab[g->n - 2].last, g->tab[g->n - 2].last_len, t->last, t->last_len) >= 0) {
+        if (g->n > 1 && td_key_cmp(g->tab[g->n - 2].last, g->tab[g->n - 2].last_len, t->last, t->last_len) >= 0) {
             td_errf(err, errlen, "%s/%s: tables out of key order", g->dir, TD_GEN_TABLES);
             return -1;
         }
@@ -198,7 +193,7 @@ static size_t find_table(const struct td_gen *g, const uint8_t *key, size_t klen
     size_t lo = 0, hi = g->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(g->tab[mid].last, g->tab[mid].last_len, key, klen) < 0)
+        if (td_key_cmp(g->tab[mid].last, g->tab[mid].last_len, key, klen) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -217,12 +212,12 @@ static int check_bounds(const struct td_gen *g, size_t i, char *err, size_t errl
     const uint8_t *k;
     int ok = 1;
     td_sst_iter_last(si);
-    if (!td_sst_iter_valid(si) || (k = td_sst_iter_key(si, &kl), key_cmp(k, kl, t->last, t->last_len) != 0))
+    if (!td_sst_iter_valid(si) || (k = td_sst_iter_key(si, &kl), td_key_cmp(k, kl, t->last, t->last_len) != 0))
         ok = 0;
     td_sst_iter_first(si);
     if (ok && i > 0 &&
         (!td_sst_iter_valid(si) ||
-         (k = td_sst_iter_key(si, &kl), key_cmp(k, kl, g->tab[i - 1].last, g->tab[i - 1].last_len) <= 0)))
+         (k = td_sst_iter_key(si, &kl), td_key_cmp(k, kl, g->tab[i - 1].last, g->tab[i - 1].last_len) <= 0)))
         ok = 0;
     char e[200] = "";
     int ioerr = td_sst_iter_error(si, e, sizeof e);

@@ -170,11 +170,10 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
         return -1;
     }
     if (b->st.entries) {
-        size_t n = klen < b->prev_len ? klen : b->prev_len;
-        int c = memcmp(key, b->prev, n);
-        if (c < 0 || (c == 0 && klen <= b->prev_len)) {
+        int c = td_key_cmp(key, klen, b->prev, b->prev_len);
+        if (c <= 0) {
             td_errf(err, errlen, "key %llu out of order (%s the previous key): input must be sorted and distinct",
-                    (unsigned long long)b->st.entries, c == 0 && klen == b->prev_len ? "equal to" : "below");
+                    (unsigned long long)b->st.entries, c == 0 ? "equal to" : "below");
             return -1;
         }
     }
@@ -236,9 +235,7 @@ int td_gen_build_join(struct td_gen_build *b, struct td_gen_build **sp, char *er
         goto out;
     }
     if (s->st.entries && b->st.entries) {
-        size_t n = s->first_len < b->prev_len ? s->first_len : b->prev_len;
-        int c = memcmp(s->first, b->prev, n);
-        if (c < 0 || (c == 0 && s->first_len <= b->prev_len)) {
+        if (td_key_cmp(s->first, s->first_len, b->prev, b->prev_len) <= 0) {
             td_errf(err, errlen, "%s: the side builder's first key is not above the last key", b->dir);
             goto out;
         }

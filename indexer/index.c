@@ -266,20 +266,12 @@ size_t td_index_generations(const struct td_index *idx)
 
 /* ---------- scans: heap of generation iterators, ordered by current key ---------- */
 
-static int key_cmp(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
-{
-    int c = memcmp(a, b, la < lb ? la : lb);
-    if (c == 0)
-        c = la < lb ? -1 : la > lb ? 1 : 0;
-    return c;
-}
-
 static int it_cmp(const struct scan *sc, size_t a, size_t b)
 {
     size_t la, lb;
     const uint8_t *ka = td_gen_iter_key(sc->its[a], &la);
     const uint8_t *kb = td_gen_iter_key(sc->its[b], &lb);
-    int c = key_cmp(ka, la, kb, lb);
+    int c = td_key_cmp(ka, la, kb, lb);
     if (c == 0) /* equal keys: generation order, so ties are deterministic */
         c = a < b ? -1 : a > b ? 1 : 0;
     return c;
@@ -325,7 +317,7 @@ static int in_range(struct td_index_iter *it, const struct scan *sc, size_t j)
         return 1;
     size_t kl;
     const uint8_t *k = td_gen_iter_key(gi, &kl);
-    return key_cmp(k, kl, sc->end, sc->end_len) < 0;
+    return td_key_cmp(k, kl, sc->end, sc->end_len) < 0;
 }
 
 /* The least key above every key with prefix p[0..len) into out (last octet below 0xFF
@@ -383,7 +375,7 @@ static int scan_skip_prefix(struct td_index_iter *it, struct scan *sc, const uin
     for (size_t i = 0; i < sc->heap_n; i++) {
         size_t j = sc->heap[i], kl;
         const uint8_t *k = td_gen_iter_key(sc->its[j], &kl);
-        if (key_cmp(k, kl, it->tmp, tl) < 0) {
+        if (td_key_cmp(k, kl, it->tmp, tl) < 0) {
             td_gen_iter_seek(sc->its[j], it->tmp, tl);
             int r = in_range(it, sc, j);
             if (r < 0)

@@ -466,13 +466,6 @@ static int add_entry(void *ctx, const uint8_t *key, size_t klen, const struct td
     return sort_add(b, key, klen, v, b->err, sizeof b->err) != 0 ? -1 : 0;
 }
 
-/* memcmp order, a proper prefix first */
-static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : (al > bl) - (al < bl);
-}
-
 /* The rrtype of an observation key (after rev(owner)); -1 if malformed. */
 static int obs_key_rrtype(const uint8_t *key, size_t klen)
 {
@@ -606,7 +599,7 @@ static int add_obs(struct td_tier_build *b, const uint8_t *key, size_t klen, con
                 (unsigned)v->time_last);
         return -1;
     }
-    int c = b->streaming && b->pend_len ? key_cmp(key, klen, b->pend, b->pend_len) : 1;
+    int c = b->streaming && b->pend_len ? td_key_cmp(key, klen, b->pend, b->pend_len) : 1;
     if (b->copy_active && (!from_copy || c <= 0) && copy_materialize(b, err, errlen) != 0)
         return -1;
     struct td_obs_value ov = *v;
@@ -715,7 +708,7 @@ struct kway_src {
 
 static int kway_less(const struct kway_src *a, const struct kway_src *b)
 {
-    int c = key_cmp(a->key, a->klen, b->key, b->klen);
+    int c = td_key_cmp(a->key, a->klen, b->key, b->klen);
     return c < 0 || (c == 0 && a->i < b->i);
 }
 

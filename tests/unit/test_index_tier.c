@@ -240,9 +240,7 @@ static int have[POOL];
 static int pool_cmp(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
-    size_t m = pool_len[x] < pool_len[y] ? pool_len[x] : pool_len[y];
-    int c = memcmp(pool_key[x], pool_key[y], m);
-    return c ? c : (pool_len[x] > pool_len[y]) - (pool_len[x] < pool_len[y]);
+    return td_key_cmp(pool_key[x], pool_len[x], pool_key[y], pool_len[y]);
 }
 
 static char steps[256];
@@ -456,9 +454,7 @@ static size_t slen[SN];
 static int skey_cmp(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
-    size_t m = slen[x] < slen[y] ? slen[x] : slen[y];
-    int c = memcmp(skey[x], skey[y], m);
-    return c ? c : (slen[x] > slen[y]) - (slen[x] < slen[y]);
+    return td_key_cmp(skey[x], slen[x], skey[y], slen[y]);
 }
 
 /* The same observations four ways: added in key order (the streaming build), added in random
