@@ -274,8 +274,8 @@ struct td_tier_build {
     uint8_t *pend;                    /* streaming: the last observation, not yet written */
     size_t pend_len;
     struct td_obs_value pend_v;
-    int copy_fd;                      /* the input whose copy the source file will be; -1 none */
-    int copy_active;                  /* its records so far are not in the stream source */
+    int copy_fd;                      /* the input whose copy the source file will be (its
+                                       * records so far are not in the stream source); -1 none */
     long long copy_size;              /* its size when opened: the copy must have as many octets */
     uint8_t fwd[1 + 255];             /* the last NAME_FWD entry, not yet in the sorter */
     size_t fwd_len;
@@ -486,7 +486,7 @@ static int pend_flush(struct td_tier_build *b, char *err, size_t errlen)
         return 0;
     b->distinct++;
     int t = obs_key_rrtype(b->pend, b->pend_len);
-    unsigned kind = (b->copy_active ? 0 : WK_SOURCE) |
+    unsigned kind = (b->copy_fd >= 0 ? 0 : WK_SOURCE) |
                     (t >= 0 && !td_index_rrtype_is_dnssec((uint16_t)t) ? WK_PUT : 0);
     b->mark[0] = TD_IK_RRSET;
     memcpy(b->mark + 1, b->pend, b->pend_len);
@@ -503,17 +503,20 @@ static void proc_fd_path(int fd, char *out, size_t cap)
 
 /* Copied source given up: the b->distinct records streamed so far (the copy file's first
  * records) into the stream source file, from copy_fd. The writer never touches b->sw while
- * copy_active (no WK_SOURCE records were sent). 0, or -1 with err. */
+ * there is a copy_fd (no WK_SOURCE records were sent). 0, or -1 with err. */
 static int copy_materialize(struct td_tier_build *b, char *err, size_t errlen)
 {
-    if (!b->copy_active)
+    int fd = b->copy_fd;
+    if (fd < 0)
         return 0;
-    b->copy_active = 0;
+    b->copy_fd = -1;
     char p[64];
-    proc_fd_path(b->copy_fd, p, sizeof p);
+    proc_fd_path(fd, p, sizeof p);
     struct td_obs_reader *r = td_obs_reader_open(p, err, errlen);
-    if (!r)
+    if (!r) {
+        close(fd);
         return -1;
+    }
     const uint8_t *key;
     size_t klen;
     struct td_obs_value v;
@@ -528,8 +531,7 @@ static int copy_materialize(struct td_tier_build *b, char *err, size_t errlen)
             got = -1;
     }
     td_obs_reader_close(&r);
-    close(b->copy_fd);
-    b->copy_fd = -1;
+    close(fd);
     return got == 1 ? 0 : -1;
 }
 
@@ -600,7 +602,7 @@ static int add_obs(struct td_tier_build *b, const uint8_t *key, size_t klen, con
         return -1;
     }
     int c = b->streaming && b->pend_len ? td_key_cmp(key, klen, b->pend, b->pend_len) : 1;
-    if (b->copy_active && (!from_copy || c <= 0) && copy_materialize(b, err, errlen) != 0)
+    if (b->copy_fd >= 0 && (!from_copy || c <= 0) && copy_materialize(b, err, errlen) != 0)
         return -1;
     struct td_obs_value ov = *v;
     ov.reason = 0;
@@ -644,7 +646,7 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
     if (copy_materialize(b, err, errlen) != 0)
         return -1;
     /* the first input of a streaming build: its source may be a copy of this file */
-    int fd = b->streaming && b->nobs == 0 && b->copy_fd < 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    int fd = b->streaming && b->nobs == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     struct stat sb;
     if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) { /* a pipe cannot be read twice */
         close(fd);
@@ -667,7 +669,6 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
     }
     if (fd >= 0) {
         b->copy_fd = fd;
-        b->copy_active = 1;
         b->copy_size = (long long)sb.st_size;
     }
     if (td_obs_reader_is_discard(r)) {
@@ -683,7 +684,7 @@ int td_tier_build_add_obs_file(struct td_tier_build *b, const char *path, char *
     char e2[512];
     while ((got = td_obs_read(r, &key, &klen, &v, err, errlen)) == 1) {
         n++;
-        if (add_obs(b, key, klen, &v, b->copy_active, e2, sizeof e2) != 0) {
+        if (add_obs(b, key, klen, &v, b->copy_fd >= 0, e2, sizeof e2) != 0) {
             td_errf(err, errlen, "%s: observation %llu: %s", path, (unsigned long long)n, e2);
             got = -1;
             break;
@@ -907,7 +908,7 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
         goto out;
     if (finish_lanes(b, err, errlen) != 0)
         goto out;
-    if (b->streaming && b->copy_active) {
+    if (b->streaming && b->copy_fd >= 0) {
         if (copy_source(b, err, errlen) != 0)
             goto out;
     } else if (b->streaming) {
