@@ -20,7 +20,9 @@
 /* Writer: a thread that takes entries from one producer thread and does the work of their
  * kinds: puts into a generation builder (WK_PUT), records of the source file (WK_SOURCE),
  * adds to a sorter (WK_SORT). Entries come in chunks: the producer fills one chunk of encoded
- * entries (u32 klen, u8 vlen, u8 kind, key, value) while the writer works on the other.
+ * entries (u32 klen, u8 vlen, u8 kind, key, value) while the writer works on the other; the
+ * value is the index value (keys.h) except for WK_SORT, which carries struct td_obs_value as
+ * it is (a sorter wants it decoded).
  * A build has three: `w` puts lane 0 into the generation: streaming builds start it at
  * open, each observation comes as its 00 RRSET key and goes to the source file (WK_SOURCE,
  * while the caller holds no source writer: between open and writer_sync) and, unless DNSSEC,
@@ -33,7 +35,8 @@
 #define WHDR 6u
 #define WK_PUT 1u
 #define WK_SOURCE 2u
-#define WK_SORT 4u
+#define WK_SORT 4u                    /* alone, never with the others */
+_Static_assert(sizeof(struct td_obs_value) <= TD_INDEX_VALUE_MAX, "a WK_SORT value fits where an index value does");
 
 struct gen_writer {
     struct td_gen_build *gen;
@@ -62,13 +65,13 @@ static int put_chunk(struct gen_writer *w, const uint8_t *p, size_t n)
         const uint8_t *k = p + o + WHDR, *val = k + kl;
         if ((kind & WK_PUT) && td_gen_build_put(w->gen, k, kl, val, vl, w->err, sizeof w->err) != 0)
             return -1;
-        if (kind & WK_SORT) {
+        if (kind == WK_SORT) {
             struct td_obs_value v;
-            memset(&v, 0, sizeof v);
-            if (!w->dd || td_index_value_decode(val, vl, w->base, &v) != 0) {
+            if (!w->dd || vl != sizeof v) {
                 snprintf(w->err, sizeof w->err, "sorter record without a sorter or value");
                 return -1;
             }
+            memcpy(&v, val, sizeof v);
             if (td_dedupe_add(w->dd, k, kl, &v, w->err, sizeof w->err) != 0)
                 return -1;
         }
@@ -178,7 +181,11 @@ static int writer_put(struct gen_writer *w, const uint8_t *key, size_t klen, con
     memcpy(p, &kl, 4);
     p[5] = (uint8_t)kind;
     memcpy(p + WHDR, key, klen);
-    size_t vl = td_index_value_encode(v, w->base, p + WHDR + klen);
+    size_t vl = sizeof *v;
+    if (kind == WK_SORT)
+        memcpy(p + WHDR + klen, v, vl);
+    else
+        vl = td_index_value_encode(v, w->base, p + WHDR + klen);
     p[4] = (uint8_t)vl;
     w->fill[w->cur] += WHDR + klen + vl;
     return 0;
