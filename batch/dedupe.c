@@ -99,13 +99,12 @@ struct td_dedupe {
     size_t nruns, runs_cap;
     int finished;
     int append;                   /* opts.append: slots[0..n) in order of adds, h unused */
-    struct spill_job *job;        /* append mode: the background spill (NULL otherwise) */
+    struct spill_job *job;        /* append mode: the background spill (from the first one) */
     size_t job_bytes;             /* octets of `used` that the job holds while active */
     struct td_dedupe_stats stats;
 };
 
 static int spill_join(struct td_dedupe *d, int keep, char *err, size_t errlen);
-static size_t spill_job_size(void);
 
 /* ---------- memory accounting ---------- */
 
@@ -186,19 +185,9 @@ struct td_dedupe *td_dedupe_init(const struct td_dedupe_opts *opts, char *err, s
         return NULL;
     }
     memset(d->slots, 0, d->nslots * sizeof *d->slots);
-    if (d->append) {
-        if (!(d->job = d_alloc(d, spill_job_size()))) {
-            free(d->slots);
-            free(d);
-            td_errf(err, errlen, "dedupe: out of memory");
-            return NULL;
-        }
-        memset(d->job, 0, spill_job_size());
-    }
     int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         td_errf(err, errlen, "dedupe: spill directory %s: %s", d->dir, strerror(errno));
-        free(d->job);
         free(d->slots);
         free(d);
         return NULL;
@@ -1192,11 +1181,6 @@ struct spill_job {
     char err[256];
 };
 
-static size_t spill_job_size(void)
-{
-    return sizeof(struct spill_job);
-}
-
 static void *job_main(void *arg)
 {
     struct spill_job *j = arg;
@@ -1245,6 +1229,13 @@ static int spill_start(struct td_dedupe *d, char *err, size_t errlen)
         return 0;
     if (spill_join(d, 1, err, errlen) != 0)
         return -1;
+    if (!d->job) { /* kept until destroy */
+        if (!(d->job = d_alloc(d, sizeof *d->job))) {
+            td_errf(err, errlen, "dedupe: out of memory");
+            return -1;
+        }
+        memset(d->job, 0, sizeof *d->job);
+    }
     struct spill_job *j = d->job;
     size_t before = d->used;
     if (rw_open(d, &j->w, err, errlen) != 0) {
