@@ -776,6 +776,8 @@ struct src {
     size_t klen;
     uint64_t pre;                 /* key_prefix(key): most comparisons end on it */
     struct td_obs_value v;
+    int done;                     /* merge: no current entry (exhausted) */
+    size_t max_klen;              /* run source: its longest key (from the run's max_entry) */
 };
 
 #define SRC_ACCT (sizeof(struct src) + sizeof(size_t))
@@ -871,6 +873,12 @@ static void src_release(struct td_dedupe *d, struct src *s)
     }
 }
 
+/* The longest key of a run (0 if it has no entry). */
+static size_t run_key_max(const struct run *r)
+{
+    return r->max_entry > 4 + VAL_LEN ? r->max_entry - 4 - VAL_LEN : 0;
+}
+
 static size_t run_buf_size(const struct run *r)
 {
     return r->max_entry > IO_BUF ? r->max_entry : IO_BUF;
@@ -882,6 +890,7 @@ static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r,
     memset(s, 0, sizeof *s);
     s->fd = fd;
     s->cap = run_buf_size(r);
+    s->max_klen = run_key_max(r);
     s->buf = d_alloc(d, s->cap);
     spare_trim(d, XXH_ACCT);
     s->xxh = XXH3_createState();
@@ -899,43 +908,76 @@ static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r,
     return 0;
 }
 
-/* heap of source indices: smaller key first, then smaller index (earlier data) */
+/* Source order: smaller key first, then smaller index (earlier data); an exhausted source
+ * (done) after every other. */
 static int src_less(const struct src *s, size_t a, size_t b)
 {
+    if (s[a].done || s[b].done)
+        return !s[a].done;
     if (s[a].pre != s[b].pre)
         return s[a].pre < s[b].pre;
-    int c = td_key_cmp(s[a].key, s[a].klen, s[b].key, s[b].klen);
+    int c = s[a].klen >= 8 && s[b].klen >= 8 /* the first 8 octets are equal */
+                ? td_key_cmp(s[a].key + 8, s[a].klen - 8, s[b].key + 8, s[b].klen - 8)
+                : td_key_cmp(s[a].key, s[a].klen, s[b].key, s[b].klen);
     return c < 0 || (c == 0 && a < b);
 }
 
-static void heap_down(const struct src *s, size_t *h, size_t n, size_t i)
+/* A tournament (loser) tree over n sources: source i is leaf n + i, node p's parent p / 2,
+ * t[1..n-1] hold the losers of their matches and t[0] the overall winner. After the winner's
+ * source moves on, one path of log2(n) matches (one comparison each) finds the next. */
+static size_t tree_build(const struct src *s, size_t *t, size_t n, size_t p)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && src_less(s, h[l], h[m]))
-            m = l;
-        if (l + 1 < n && src_less(s, h[l + 1], h[m]))
-            m = l + 1;
-        if (m == i)
-            return;
-        size_t t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
+    if (p >= n)
+        return p - n;
+    size_t l = tree_build(s, t, n, 2 * p), r = tree_build(s, t, n, 2 * p + 1);
+    if (src_less(s, r, l)) {
+        t[p] = l;
+        return r;
     }
+    t[p] = r;
+    return l;
 }
 
-static void heap_up(const struct src *s, size_t *h, size_t i)
+static void tree_replay(const struct src *s, size_t *t, size_t n, size_t win)
 {
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!src_less(s, h[i], h[p]))
-            return;
-        size_t t = h[i];
-        h[i] = h[p];
-        h[p] = t;
-        i = p;
+    for (size_t p = (n + win) / 2; p > 0; p /= 2) {
+        if (src_less(s, t[p], win)) {
+            size_t x = t[p];
+            t[p] = win;
+            win = x;
+        }
     }
+    t[0] = win;
+}
+
+/* The merge's output entry, held until the next key differs. A key from the memory source
+ * stays where it is (the table outlives the merge); one from a run is copied into buf, sized
+ * for the longest key of the merge's runs (a run's key does not outlive its next entry). */
+struct pending {
+    const uint8_t *key;
+    size_t klen;
+    uint64_t pre;
+    struct td_obs_value v;
+    int have;
+    uint8_t *buf;
+    size_t cap;
+};
+
+static int pending_set(struct pending *p, const struct src *x)
+{
+    if (x->arr) {
+        p->key = x->key;
+    } else {
+        if (x->klen > p->cap) /* longer than the run's writer recorded: damaged */
+            return -1;
+        memcpy(p->buf, x->key, x->klen);
+        p->key = p->buf;
+    }
+    p->klen = x->klen;
+    p->pre = x->pre;
+    p->v = x->v;
+    p->have = 1;
+    return 0;
 }
 
 typedef int (*sink_fn)(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v);
@@ -944,60 +986,55 @@ typedef int (*sink_fn)(void *ctx, const uint8_t *key, size_t klen, const struct 
  * live[i]); equal keys merge, the lowest source index keeps reason/rule. */
 static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, void *ctx, char *err, size_t errlen)
 {
-    size_t *h = d_alloc(d, (n ? n : 1) * sizeof *h);
-    if (!h) {
-        td_errf(err, errlen, "dedupe: out of memory");
-        return -1;
-    }
-    size_t hn = 0;
+    struct pending p = { 0 };
+    for (size_t i = 0; i < n; i++)
+        if (s[i].max_klen > p.cap)
+            p.cap = s[i].max_klen;
+    size_t *t = d_alloc(d, (n + 1) * sizeof *t);
+    p.buf = d_alloc(d, p.cap ? p.cap : 1);
     int rc = 0;
+    if (!t || !p.buf) {
+        td_errf(err, errlen, "dedupe: out of memory");
+        rc = -1;
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         int r = src_next(d, &s[i], err, errlen);
         if (r < 0) {
             rc = -1;
             goto out;
         }
-        if (r > 0) {
-            h[hn] = i;
-            heap_up(s, h, hn++);
-        }
+        s[i].done = r == 0;
     }
-    while (hn) {
-        size_t top = h[0];
-        h[0] = h[--hn];
-        heap_down(s, h, hn, 0);
-        struct td_obs_value v = s[top].v;
-        while (hn && s[h[0]].pre == s[top].pre &&
-               td_key_cmp(s[h[0]].key, s[h[0]].klen, s[top].key, s[top].klen) == 0) {
-            size_t o = h[0];
-            td_obs_merge(&v, &s[o].v);
-            int r = src_next(d, &s[o], err, errlen);
-            if (r < 0) {
+    if (n == 0)
+        goto out;
+    t[0] = tree_build(s, t, n, 1);
+    while (!s[t[0]].done) {
+        const struct src *x = &s[t[0]];
+        if (p.have && x->pre == p.pre && td_key_cmp(x->key, x->klen, p.key, p.klen) == 0) {
+            td_obs_merge(&p.v, &x->v);
+        } else {
+            if (p.have && (rc = sink(ctx, p.key, p.klen, &p.v)) != 0)
+                goto out;
+            if (pending_set(&p, x) != 0) {
+                td_errf(err, errlen, "dedupe: a run file in %s is damaged or unreadable", d->dir);
                 rc = -1;
                 goto out;
             }
-            if (r > 0) {
-                heap_down(s, h, hn, 0);
-            } else {
-                h[0] = h[--hn];
-                heap_down(s, h, hn, 0);
-            }
         }
-        rc = sink(ctx, s[top].key, s[top].klen, &v);
-        if (rc != 0)
-            goto out;
-        int r = src_next(d, &s[top], err, errlen);
+        int r = src_next(d, &s[t[0]], err, errlen);
         if (r < 0) {
             rc = -1;
             goto out;
         }
-        if (r > 0) {
-            h[hn] = top;
-            heap_up(s, h, hn++);
-        }
+        s[t[0]].done = r == 0;
+        tree_replay(s, t, n, t[0]);
     }
+    if (p.have)
+        rc = sink(ctx, p.key, p.klen, &p.v);
 out:
-    d_free(d, h, (n ? n : 1) * sizeof *h);
+    d_free(d, p.buf, p.cap ? p.cap : 1);
+    d_free(d, t, (n + 1) * sizeof *t);
     return rc;
 }
 
@@ -1100,16 +1137,19 @@ static size_t run_need(const struct run *r)
 }
 
 /* How many runs from runs[at] on fit in one merge in the memory left (a run writer for the
- * output included): as many as fit, at least 2 (if there are), at most MAX_FANIN. */
+ * output included, and the merge's key copy: the longest key of its runs): as many as fit, at
+ * least 2 (if there are), at most MAX_FANIN. */
 static size_t fan_in_at(const struct td_dedupe *d, size_t at)
 {
     size_t avail = d->cap > d->used + RESERVE ? d->cap - d->used - RESERVE : 0;
-    size_t f = 0, sum = 0;
+    size_t f = 0, sum = 0, kmax = 0;
     while (at + f < d->nruns && f < MAX_FANIN) {
-        size_t need = run_need(&d->runs[at + f]);
-        if (sum + need > avail && f >= 2)
+        const struct run *r = &d->runs[at + f];
+        size_t k = run_key_max(r) > kmax ? run_key_max(r) : kmax;
+        if (sum + run_need(r) + k > avail && f >= 2)
             break;
-        sum += need;
+        sum += run_need(r);
+        kmax = k;
         f++;
     }
     return f;
@@ -1118,10 +1158,13 @@ static size_t fan_in_at(const struct td_dedupe *d, size_t at)
 /* 1 if all runs (and `extra` octets more) can be merged at once. */
 static int all_runs_fit(const struct td_dedupe *d, size_t extra)
 {
-    size_t sum = extra;
-    for (size_t i = 0; i < d->nruns; i++)
+    size_t sum = extra, kmax = 0;
+    for (size_t i = 0; i < d->nruns; i++) {
         sum += run_need(&d->runs[i]);
-    return d->nruns <= MAX_FANIN && d->used + sum <= d->cap;
+        if (run_key_max(&d->runs[i]) > kmax)
+            kmax = run_key_max(&d->runs[i]);
+    }
+    return d->nruns <= MAX_FANIN && d->used + sum + kmax <= d->cap;
 }
 
 /* Sorted items a[0..n) -> the writer's run, finished. 0, or -1 with err. */
