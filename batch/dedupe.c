@@ -296,12 +296,14 @@ struct item {
 };
 _Static_assert(sizeof(struct item) == sizeof(struct slot), "items reuse the slot memory");
 
-static uint64_t key_prefix(const uint8_t *k, size_t klen)
+static inline uint64_t key_prefix(const uint8_t *k, size_t klen)
 {
-    uint8_t b[8] = { 0 };
-    memcpy(b, k, klen < 8 ? klen : 8);
-    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
-           (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 | (uint64_t)b[6] << 8 | b[7];
+    if (klen >= 8)
+        return td_get_be64(k);
+    uint64_t x = 0;
+    for (size_t i = 0; i < 8; i++)
+        x = x << 8 | (i < klen ? k[i] : 0);
+    return x;
 }
 
 static int item_cmp(const struct item *a, const struct item *b)

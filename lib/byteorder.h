@@ -66,4 +66,9 @@ static inline uint32_t td_get_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+static inline uint64_t td_get_be64(const uint8_t *p)
+{
+    return (uint64_t)td_get_be32(p) << 32 | td_get_be32(p + 4);
+}
+
 #endif

@@ -25,6 +25,9 @@ static void test_be_get(void)
     const uint8_t hi[4] = { 0x80, 0x00, 0x00, 0x01 };
     CHECK_EQ(td_get_be16(hi), 0x8000);
     CHECK_EQ(td_get_be32(hi), 0x80000001u);
+    CHECK(td_get_be64(p) == 0x1122334455667788ull);
+    const uint8_t hi8[8] = { 0x80, 0, 0, 0, 0, 0, 0, 0x01 };
+    CHECK(td_get_be64(hi8) == 0x8000000000000001ull);
 }
 
 /* Each writer stores exactly its width at an odd offset and leaves the octets around it alone. */
