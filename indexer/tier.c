@@ -1,5 +1,6 @@
 /* tier.c: generations of every tier from observations, with their source files (tier.h). */
 #include "tier.h"
+#include "byteorder.h"
 #include "dedupe.h"
 #include "durable.h"
 #include "errf.h"
@@ -262,8 +263,20 @@ static void writer_free(struct gen_writer *w)
  * entries that did not stream, NAME_FWD), lane 1 from it on (RDATA, NAME_REV, DNSSEC, source
  * marks), each with half the memory cap. At finish each lane merges on its own thread into
  * its own writer thread: lane 0 into the generation, lane 1 into a side builder whose tables
- * follow (td_gen_build_join), so the two halves are merged and written at once. */
+ * follow (td_gen_build_join), so the two halves are merged and written at once.
+ *
+ * Where lane 1 starts: lane 1's types carry most of the octets (RDATA keys are long), and the
+ * lane with more octets to write ends last while the other core waits. So lane 1 starts at a
+ * split key within its types, chosen to even out the octets: the first SPLIT_SAMPLE_ENTRIES
+ * (opts.split_sample) entries of lane 1's types (SPLIT_SAMPLE_OCTETS at most) are held back and sorted, then the
+ * split is the sample key below which lane 0's entries so far and the sample's add up to half
+ * of both (an entry weighs its key plus SPLIT_VALUE_WEIGHT). The held entries then go to their
+ * lanes, and so does everything after. Lane 0 may so take a first part of the RDATA keys; its
+ * entries (added here) stay below every entry of lane 1 (through its thread). */
 #define LANE1_FIRST TD_IK_RDATA
+#define SPLIT_SAMPLE_ENTRIES 65536u
+#define SPLIT_SAMPLE_OCTETS (8u << 20)
+#define SPLIT_VALUE_WEIGHT 6u
 
 struct td_tier_build {
     char root[PATH_MAX], name[TD_FILESET_NAME_MAX];
@@ -275,6 +288,11 @@ struct td_tier_build {
     struct td_gen_build *side;        /* lane 1's tables, from finish until joined */
     struct gen_writer w1;             /* started with side */
     struct gen_writer ws;             /* lane 1's sorter is fed on this thread until finish */
+    uint8_t *split;                   /* lane 1's first key, once chosen (NULL: sampling) */
+    size_t split_len;
+    uint8_t *sample;                  /* held entries: u32le klen, key, struct td_obs_value */
+    size_t sample_len, sample_cap, sample_n;
+    uint64_t sample_lane0;            /* weight of lane 0's entries while sampling */
     struct td_obs_writer *sw;
     uint8_t *mark;                    /* TD_TIER_SRC_MARK | obs key */
     int streaming;                    /* 1 while the input has been in order */
@@ -427,17 +445,118 @@ void td_tier_build_abort(struct td_tier_build **bp)
         td_gen_remove_tree(b->spill, NULL, 0);
     free(b->mark);
     free(b->pend);
+    free(b->split);
+    free(b->sample);
     free(b);
     *bp = NULL;
 }
 
-/* An entry into the sorter of its lane: lane 0 here, lane 1 through its thread. */
+/* An entry into the sorter of its lane once the split is chosen: lane 0 here, lane 1 through
+ * its thread. */
+static int lane_add(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
+                    char *err, size_t errlen)
+{
+    if (key[0] >= LANE1_FIRST && td_key_cmp(key, klen, b->split, b->split_len) >= 0)
+        return writer_put(&b->ws, key, klen, v, WK_SORT, err, errlen);
+    return td_dedupe_add(b->dd[0], key, klen, v, err, errlen);
+}
+
+struct held {
+    const uint8_t *key;
+    size_t klen;
+};
+
+static int held_cmp(const void *x, const void *y)
+{
+    const struct held *a = x, *c = y;
+    return td_key_cmp(a->key, a->klen, c->key, c->klen);
+}
+
+/* Chooses the split from the sample (see LANE1_FIRST), then sends the held entries to their
+ * lanes. With no sample, or lane 0 already the heavier, lane 1 starts at its first type. */
+static int split_settle(struct td_tier_build *b, char *err, size_t errlen)
+{
+    struct held *h = b->sample_n ? malloc(b->sample_n * sizeof *h) : NULL;
+    if (b->sample_n && !h) {
+        td_errf(err, errlen, "index build: out of memory");
+        return -1;
+    }
+    uint64_t total = b->sample_lane0;
+    size_t n = 0;
+    for (size_t o = 0; o < b->sample_len; n++) {
+        h[n].klen = td_get_le32(b->sample + o);
+        h[n].key = b->sample + o + 4;
+        o += 4 + h[n].klen + sizeof(struct td_obs_value);
+        total += h[n].klen + SPLIT_VALUE_WEIGHT;
+    }
+    if (n)
+        qsort(h, n, sizeof *h, held_cmp);
+    const uint8_t first[1] = { LANE1_FIRST };
+    const uint8_t *split = first;
+    size_t split_len = 1;
+    uint64_t lane0 = b->sample_lane0;
+    for (size_t i = 0; i < n; i++) {
+        split = h[i].key; /* h[i] and above: lane 1 */
+        split_len = h[i].klen;
+        if (lane0 >= total / 2)
+            break;
+        lane0 += h[i].klen + SPLIT_VALUE_WEIGHT;
+    }
+    b->split = malloc(split_len);
+    if (b->split) {
+        memcpy(b->split, split, split_len);
+        b->split_len = split_len;
+    }
+    free(h);
+    if (!b->split) {
+        td_errf(err, errlen, "index build: out of memory");
+        return -1;
+    }
+    for (size_t o = 0; o < b->sample_len;) {
+        size_t kl = td_get_le32(b->sample + o);
+        struct td_obs_value v;
+        memcpy(&v, b->sample + o + 4 + kl, sizeof v);
+        if (lane_add(b, b->sample + o + 4, kl, &v, err, errlen) != 0)
+            return -1;
+        o += 4 + kl + sizeof v;
+    }
+    free(b->sample);
+    b->sample = NULL;
+    b->sample_len = b->sample_cap = b->sample_n = 0;
+    return 0;
+}
+
+/* An entry into the sorter of its lane, or into the sample while the split is not chosen. */
 static int sort_add(struct td_tier_build *b, const uint8_t *key, size_t klen, const struct td_obs_value *v,
                     char *err, size_t errlen)
 {
-    if (key[0] >= LANE1_FIRST)
-        return writer_put(&b->ws, key, klen, v, WK_SORT, err, errlen);
-    return td_dedupe_add(b->dd[0], key, klen, v, err, errlen);
+    if (b->split)
+        return lane_add(b, key, klen, v, err, errlen);
+    if (key[0] < LANE1_FIRST) {
+        b->sample_lane0 += klen + SPLIT_VALUE_WEIGHT;
+        return td_dedupe_add(b->dd[0], key, klen, v, err, errlen);
+    }
+    size_t need = 4 + klen + sizeof *v;
+    if (b->sample_len + need > b->sample_cap) {
+        size_t cap = b->sample_cap ? b->sample_cap : 64u << 10;
+        while (cap < b->sample_len + need)
+            cap *= 2;
+        uint8_t *p = realloc(b->sample, cap);
+        if (!p) {
+            td_errf(err, errlen, "index build: out of memory");
+            return -1;
+        }
+        b->sample = p;
+        b->sample_cap = cap;
+    }
+    td_put_le32(b->sample + b->sample_len, (uint32_t)klen);
+    memcpy(b->sample + b->sample_len + 4, key, klen);
+    memcpy(b->sample + b->sample_len + 4 + klen, v, sizeof *v);
+    b->sample_len += need;
+    size_t max_n = b->opts.split_sample ? b->opts.split_sample : SPLIT_SAMPLE_ENTRIES;
+    if (++b->sample_n >= max_n || b->sample_len >= SPLIT_SAMPLE_OCTETS)
+        return split_settle(b, err, errlen);
+    return 0;
 }
 
 /* The held NAME_FWD entry into the sorter (error in b->err). */
@@ -848,6 +967,8 @@ static void *lane_main(void *arg)
  * side builder joined. */
 static int finish_lanes(struct td_tier_build *b, char *err, size_t errlen)
 {
+    if (!b->split && split_settle(b, err, errlen) != 0)
+        return -1;
     if (writer_finish(&b->ws) != 0) {
         td_errf(err, errlen, "%s", b->ws.err);
         return -1;

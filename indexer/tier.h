@@ -55,6 +55,7 @@
 
 struct td_tier_opts {
     uint64_t mem_cap;                 /* sorter memory (both lanes); 0 = 256 MiB */
+    uint32_t split_sample;            /* entries sampled to place the lanes' split; 0 = 65536 */
     void (*step)(void *ctx, const char *step);
     void *step_ctx;
 };

@@ -498,8 +498,9 @@ static void test_stream_equals_sorter(void)
             sg[ns++].v = v;
         }
     struct td_tier_report rep;
-    const char *names[7] = { "h.2026010100.0", "h.2026010100.1", "h.2026010100.2", "h.2026010100.3",
-                             "h.2026010100.4", "h.2026010100.5", "h.2026010100.6" };
+    const char *names[9] = { "h.2026010100.0", "h.2026010100.1", "h.2026010100.2",
+                             "h.2026010100.3", "h.2026010100.4", "h.2026010100.5",
+                             "h.2026010100.6", "h.2026010100.7", "h.2026010100.8" };
     /* 0: in key order */
     struct td_tier_build *b = td_tier_build_open(root, names[0], NULL, err, sizeof err);
     for (int i = 0; b && i < ns; i++)
@@ -610,12 +611,31 @@ static void test_stream_equals_sorter(void)
             CHECK_EQ(system(cmd), 0);
         }
     }
+    /* 7, 8: in key order, the lanes' split chosen from 1 and from 50 entries, not at finish */
+    for (int variant = 0; variant < 2; variant++) {
+        struct td_tier_opts o = { .split_sample = variant ? 50 : 1 };
+        b = td_tier_build_open(root, names[7 + variant], &o, err, sizeof err);
+        for (int j = 0; b && j < SN; j++)
+            if (td_tier_build_add(b, skey[order[j]], slen[order[j]], &merged[order[j]], err, sizeof err) != 0)
+                TT_FAIL("add: %s", err);
+        if (!b || td_tier_build_finish(&b, "t", &rep, err, sizeof err) != 0)
+            TT_FAIL("build %d: %s", 7 + variant, err);
+    }
+    /* with 50, lane 0 took RDATA entries: its table's last key is one (type 02) */
+    snprintf(p, sizeof p, "%s/%s/TABLES", root, names[8]);
+    FILE *tf = fopen(p, "r");
+    char tl[2][600] = { "", "" };
+    if (!tf || !fgets(tl[0], sizeof tl[0], tf) || !fgets(tl[1], sizeof tl[1], tf))
+        TT_FAIL("read %s", p);
+    if (tf)
+        fclose(tf);
+    CHECK(strncmp(tl[1], "000001.sst ", 11) == 0 && strstr(tl[1] + 11, " 02") != NULL);
     free(merged);
     free(seen);
     uint64_t e0 = 0, e;
     uint64_t h0 = gen_hash(root, names[0], &e0);
     CHECK(e0 > SN);
-    for (int v = 1; v < 7; v++) {
+    for (int v = 1; v < 9; v++) {
         uint64_t hv = gen_hash(root, names[v], &e);
         if (hv != h0 || e != e0)
             TT_FAIL("%s differs from %s (%llu vs %llu entries)", names[v], names[0], (unsigned long long)e,
