@@ -299,6 +299,37 @@ static void test_key_malformed(void)
     free(big);
 }
 
+/* td_key_cmp against the definition, one octet at a time: lengths 0..12 around its 8-octet
+ * shortcut, octets from a small alphabet (so long shared prefixes) with the high bit too. */
+static int key_cmp_ref(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    for (size_t i = 0; i < al && i < bl; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return al < bl ? -1 : al > bl ? 1 : 0;
+}
+
+static void test_key_cmp(void)
+{
+    static const uint8_t alpha[] = { 0x00, 0x01, 0x7f, 0x80, 0xff };
+    uint32_t x = 12345;
+    int bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint8_t a[12], b[12];
+        x = x * 1103515245u + 12345u;
+        size_t al = (x >> 8) % 13, bl = (x >> 16) % 13;
+        for (size_t j = 0; j < 12; j++) {
+            x = x * 1103515245u + 12345u;
+            a[j] = alpha[(x >> 10) % 5];
+            b[j] = (x >> 20) % 4 ? a[j] : alpha[(x >> 24) % 5];
+        }
+        int r = td_key_cmp(a, al, b, bl), want = key_cmp_ref(a, al, b, bl);
+        if ((r > 0) - (r < 0) != want)
+            bad++;
+    }
+    CHECK_EQ(bad, 0);
+}
+
 /* Sorting keys by memcmp keeps each owner's subtree contiguous, the owner's own keys first. */
 static void test_key_order(void)
 {
@@ -774,6 +805,7 @@ int main(void)
     TT_RUN(test_key_encode_exact);
     TT_RUN(test_key_round_trips);
     TT_RUN(test_key_malformed);
+    TT_RUN(test_key_cmp);
     TT_RUN(test_key_order);
     TT_RUN(test_file_round_trip);
     TT_RUN(test_writer_refusals);
