@@ -135,10 +135,14 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay_main.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: $(LIBFUZZ_BIN)
-$(BUILD)/fuzz/libfuzzer/%: fuzz/%.c $(LIB_SRC)
+LIBFUZZ_CXX_OBJ := $(LIB_CXX:indexer/%.cc=$(BUILD)/fuzz/libfuzzer/obj/%.o)
+$(BUILD)/fuzz/libfuzzer/obj/%.o: indexer/%.cc
+	@mkdir -p $(dir $@)
+	$(CLANG)++ -std=c++17 -O1 -g -D_GNU_SOURCE -Ilib -Iindexer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr -c -o $@ $<
+$(BUILD)/fuzz/libfuzzer/%: fuzz/%.c $(LIB_SRC) $(LIBFUZZ_CXX_OBJ)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -Iquery -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(LIB_SRC) $(LDLIBS)
+	  -o $@ $< $(LIB_SRC) $(LIBFUZZ_CXX_OBJ) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_HELPER_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
