@@ -102,8 +102,9 @@ static int get_rev_name(const uint8_t *key, size_t len, size_t *off, uint8_t *na
     return 0;
 }
 
-/* td_obs_key_decode, or with k NULL only its checks (nothing copied). */
-static int parse_key(const uint8_t *key, size_t len, struct td_obs_key *k)
+/* td_obs_key_decode, or with k NULL only its checks (nothing copied); with_bailiwick 0:
+ * the bailiwick is checked, not copied (k->bailiwick_len 0). */
+static int parse_key(const uint8_t *key, size_t len, struct td_obs_key *k, int with_bailiwick)
 {
     size_t o = 0;
     uint64_t v;
@@ -116,10 +117,14 @@ static int parse_key(const uint8_t *key, size_t len, struct td_obs_key *k)
         return -1;
     if (k)
         k->rrtype = (uint16_t)v;
-    if (get_rev_name(key, len, &o, k ? k->bailiwick : NULL, k ? &k->bailiwick_len : &nlen) != 0)
+    int bw = k && with_bailiwick;
+    if (get_rev_name(key, len, &o, bw ? k->bailiwick : NULL, bw ? &k->bailiwick_len : &nlen) != 0)
         return -1;
-    if (k)
+    if (k) {
         k->nrdata = 0;
+        if (!bw)
+            k->bailiwick_len = 0;
+    }
     while (o < len) {
         if (nrdata >= TD_RRSET_RDATA_MAX)
             return -1;
@@ -147,7 +152,14 @@ int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k)
 {
     if (!k)
         return -1;
-    return parse_key(key, len, k);
+    return parse_key(key, len, k, 1);
+}
+
+int td_obs_key_decode_no_bailiwick(const uint8_t *key, size_t len, struct td_obs_key *k)
+{
+    if (!k)
+        return -1;
+    return parse_key(key, len, k, 0);
 }
 
 /* ---------- shared file parts ---------- */
@@ -275,7 +287,7 @@ int td_obs_write(struct td_obs_writer *w, const uint8_t *key, size_t klen, const
         td_errf(err, errlen, "obs writer: an earlier error stopped this writer");
         return -1;
     }
-    if (klen == 0 || klen > TD_OBS_KEY_MAX || parse_key(key, klen, NULL) != 0) {
+    if (klen == 0 || klen > TD_OBS_KEY_MAX || parse_key(key, klen, NULL, 0) != 0) {
         td_errf(err, errlen, "obs writer: malformed key (%zu octets)", klen);
         return -1;
     }
@@ -399,7 +411,6 @@ struct td_obs_reader {
     uint8_t *prev_buf;
     uint64_t count;
     XXH3_state_t *xxh;
-    struct td_obs_key scratch;
 };
 
 static int rd_fail(struct td_obs_reader *r, char *err, size_t errlen, uint64_t off, const char *fmt, ...)
@@ -637,7 +648,7 @@ int td_obs_read(struct td_obs_reader *r, const uint8_t **key, size_t *klen, stru
     if (kl == 0 || kl > TD_OBS_KEY_MAX || kl > len - o - 4)
         return ENTRY_FAIL("key length %zu out of range", kl);
     const uint8_t *k = p + o + 4;
-    if (td_obs_key_decode(k, kl, &r->scratch) != 0)
+    if (parse_key(k, kl, NULL, 0) != 0)
         return ENTRY_FAIL("malformed key");
     if (r->prev && td_key_cmp(r->prev, r->prev_len, k, kl) >= 0)
         return ENTRY_FAIL("key not above the previous one");

@@ -54,6 +54,9 @@ struct td_obs_key {
 };
 /* 0, or -1 if the key is malformed. */
 int td_obs_key_decode(const uint8_t *key, size_t len, struct td_obs_key *k);
+/* The same checks and fields, except the bailiwick (bailiwick_len 0): for callers that do not
+ * need it (index entries), without the work of turning it back into wire order. */
+int td_obs_key_decode_no_bailiwick(const uint8_t *key, size_t len, struct td_obs_key *k);
 /* A decoded observation and its value as the COF writer's entry (pointers into k). */
 struct td_cof_entry td_obs_cof_entry(const struct td_obs_key *k, const struct td_obs_value *v);
 static inline void td_obs_merge(struct td_obs_value *a, const struct td_obs_value *b)

@@ -249,7 +249,7 @@ int td_index_entries(const uint8_t *obs_key, size_t klen, const struct td_obs_va
     uint8_t buf[TD_INDEX_KEY_MAX];
     int rc;
 
-    if (!obs_key || !v || !emit || klen == 0 || td_obs_key_decode(obs_key, klen, &k) != 0) {
+    if (!obs_key || !v || !emit || klen == 0 || td_obs_key_decode_no_bailiwick(obs_key, klen, &k) != 0) {
         td_errf(err, errlen, "index: malformed observation key (%zu octets)", klen);
         return -1;
     }
