@@ -57,7 +57,15 @@ int td_bloom_build_write(struct td_bloom_build *b, const char *path, char *err, 
     td_put_le64(f + 16, nbits);
     td_put_le64(f + 24, b->n);
     uint8_t *bits = f + HEAD;
+    /* The filter is larger than the caches and the bits of a key fall anywhere: the lines of
+     * the key BLOOM_AHEAD places on are asked for before this key's bits are set. */
+    enum { BLOOM_AHEAD = 8 };
     for (size_t i = 0; i < b->n; i++) {
+        if (i + BLOOM_AHEAD < b->n) {
+            uint64_t h = b->h[i + BLOOM_AHEAD], d = probe_step(h);
+            for (unsigned j = 0; j < TD_BLOOM_K; j++, h += d)
+                __builtin_prefetch(bits + (bit_of(h, nbits) >> 3), 1);
+        }
         uint64_t h = b->h[i], d = probe_step(h);
         for (unsigned j = 0; j < TD_BLOOM_K; j++, h += d) {
             uint64_t bit = bit_of(h, nbits);
