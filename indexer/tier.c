@@ -929,6 +929,42 @@ int td_tier_build_add_source(struct td_tier_build *b, const char *root, const ch
 
 /* One lane's finish: its sorter's entries, merged, to its writer (source marks to the source
  * file: lane 1 only, which alone holds b->sw then), then the writer finished. */
+/* The source file as a copy of the copy file (the empty stream source dropped). */
+static int copy_source(struct td_tier_build *b, char *err, size_t errlen)
+{
+    unlink(b->sstream);
+    int out = open(b->src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0) {
+        td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
+        return -1;
+    }
+    long long n = td_copy_fd(b->copy_fd, out);
+    int rc = n == b->copy_size ? 0 : -1;
+    if (n < 0)
+        td_errf(err, errlen, "copying the input into %s: %s", b->src, strerror(errno));
+    else if (rc != 0)
+        td_errf(err, errlen, "the input file changed size during the build (%lld octets, then %lld)", b->copy_size, n);
+    if (close(out) != 0 && rc == 0) {
+        td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+/* copy_source on a thread of its own, beside the lanes (its octets are none of theirs). */
+struct source_copy {
+    struct td_tier_build *b;
+    int rc;
+    char err[512];
+};
+
+static void *source_copy_main(void *arg)
+{
+    struct source_copy *c = arg;
+    c->rc = copy_source(c->b, c->err, sizeof c->err);
+    return NULL;
+}
+
 struct lane {
     struct td_tier_build *b;
     struct td_dedupe *dd;
@@ -963,8 +999,8 @@ static void *lane_main(void *arg)
     return NULL;
 }
 
-/* Both lanes, lane 1 on a thread of its own (here after lane 0 if none can start), then the
- * side builder joined. */
+/* Both lanes, lane 1 on a thread of its own (here after lane 0 if none can start), and the
+ * copied source file (if the build has one) on another, then the side builder joined. */
 static int finish_lanes(struct td_tier_build *b, char *err, size_t errlen)
 {
     if (!b->split && split_settle(b, err, errlen) != 0)
@@ -978,42 +1014,27 @@ static int finish_lanes(struct td_tier_build *b, char *err, size_t errlen)
         writer_start(&b->w1, b->side, NULL, b->base, err, errlen) != 0)
         return -1;
     struct lane l0 = { .b = b, .dd = b->dd[0], .w = &b->w }, l1 = { .b = b, .dd = b->dd[1], .w = &b->w1 };
-    pthread_t th;
+    struct source_copy sc = { .b = b };
+    pthread_t th, tc;
+    int copying = b->streaming && b->copy_fd >= 0;
     int threaded = pthread_create(&th, NULL, lane_main, &l1) == 0;
+    int copy_threaded = copying && pthread_create(&tc, NULL, source_copy_main, &sc) == 0;
     lane_main(&l0);
     if (threaded)
         pthread_join(th, NULL);
     else
         lane_main(&l1);
+    if (copy_threaded)
+        pthread_join(tc, NULL);
+    else if (copying)
+        source_copy_main(&sc);
     writer_free(&b->w);
     writer_free(&b->w1);
-    if (l0.rc != 0 || l1.rc != 0) {
-        td_errf(err, errlen, "%s", l0.rc != 0 ? l0.err : l1.err);
+    if (l0.rc != 0 || l1.rc != 0 || sc.rc != 0) {
+        td_errf(err, errlen, "%s", l0.rc != 0 ? l0.err : l1.rc != 0 ? l1.err : sc.err);
         return -1;
     }
     return td_gen_build_join(b->gen, &b->side, err, errlen);
-}
-
-/* The source file as a copy of the copy file (the empty stream source dropped). */
-static int copy_source(struct td_tier_build *b, char *err, size_t errlen)
-{
-    unlink(b->sstream);
-    int out = open(b->src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (out < 0) {
-        td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
-        return -1;
-    }
-    long long n = td_copy_fd(b->copy_fd, out);
-    int rc = n == b->copy_size ? 0 : -1;
-    if (n < 0)
-        td_errf(err, errlen, "copying the input into %s: %s", b->src, strerror(errno));
-    else if (rc != 0)
-        td_errf(err, errlen, "the input file changed size during the build (%lld octets, then %lld)", b->copy_size, n);
-    if (close(out) != 0 && rc == 0) {
-        td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
-        rc = -1;
-    }
-    return rc;
 }
 
 int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, struct td_tier_report *rep,
@@ -1034,11 +1055,10 @@ int td_tier_build_finish(struct td_tier_build **bp, const char *source_text, str
     step(&b->opts, "sorted");
     if (!b->gen && gen_open(b, err, errlen) != 0)
         goto out;
-    if (finish_lanes(b, err, errlen) != 0)
+    if (finish_lanes(b, err, errlen) != 0) /* and the copied source file, if any */
         goto out;
     if (b->streaming && b->copy_fd >= 0) {
-        if (copy_source(b, err, errlen) != 0)
-            goto out;
+        /* copied by finish_lanes */
     } else if (b->streaming) {
         if (rename(b->sstream, b->src) != 0) {
             td_errf(err, errlen, "rename %s -> %s: %s", b->sstream, b->src, strerror(errno));
