@@ -26,16 +26,17 @@
  * a crash.
  *
  * Run file (private to this module, read back by the same process):
- *     entry*:  u32 klen (1..TD_OBS_KEY_MAX) | key | u64 count | u32 time_first |
- *              u32 time_last | u8 reason | u16 rule          (little-endian)
- *     end:     u32 0xffffffff | u64 entries | u64 XXH3_64bits of all entry octets
+ *     entry*:  varint klen (1..TD_OBS_KEY_MAX) | key | varint count | varint time_first |
+ *              varint zigzag(time_last - time_first) | u8 reason | varint rule
+ *     end:     varint 0 | u64le entries | u64le XXH3_64bits of all entry octets
+ * (varints: varint.h; about 10 octets around a key instead of 23, so less to write and read)
  * Keys within a run are strictly increasing. Runs are numbered in the order their data was
  * first seen; merges break key ties by run number, so "the first seen" reason/rule wins.
  *
  * Finish: with no runs, the sorted table is emitted. Otherwise the table joins the merge
  * directly if the run buffers fit next to it, else it is spilled and freed too; neighbouring
  * runs are merged (as many as fit at once) into one until all runs fit, then the final
- * k-way merge (binary heap) emits. Also while adding, when 128 runs exist, the oldest are
+ * k-way merge (a tournament tree) emits. Also while adding, when 128 runs exist, the oldest are
  * merged into one so the number of open files stays bounded. */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,14 +50,17 @@
 #include "dedupe.h"
 #include "errf.h"
 #include "byteorder.h"
+#include "varint.h"
 
 #define IO_BUF (32u << 10)        /* run write/read buffer */
 #define XXH_ACCT 704u             /* XXH3_createState: sizeof state + alignment slack */
 #define RESERVE (IO_BUF + XXH_ACCT + 1024u)
 #define MAX_RUNS_OPEN 128
 #define MAX_FANIN 256
-#define VAL_LEN 19                /* u64 + u32 + u32 + u8 + u16 */
-#define END_MARK 0xffffffffu
+#define HDR_MAX 3                 /* varint klen (TD_OBS_KEY_MAX < 2^21) */
+#define VAL_MIN 5                 /* the shortest value: five one-octet fields */
+#define VAL_MAX 24                /* varint u64, u32, zigzag(+-2^32), u8, varint u16 */
+#define TRAILER_LEN 17            /* varint 0, u64 entries, u64 digest */
 #define CAP_DEFAULT ((size_t)256 << 20)
 #define CAP_MIN ((size_t)1 << 20)
 
@@ -82,7 +86,7 @@ struct chunk {
 struct run {
     int fd;
     uint64_t entries, bytes;
-    size_t max_entry;             /* octets of its largest entry: sizes its read buffer */
+    size_t max_klen;              /* its longest key: sizes its read buffer */
 };
 
 struct td_dedupe {
@@ -654,20 +658,35 @@ static int rw_put(struct run_writer *w, const void *p, size_t n)
     return 0;
 }
 
+static uint64_t zigzag(int64_t x)
+{
+    return x >= 0 ? (uint64_t)x << 1 : ((uint64_t)(-(x + 1)) << 1) | 1;
+}
+
+static int64_t unzigzag(uint64_t z)
+{
+    return (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1);
+}
+
 static int rw_entry(struct run_writer *w, const uint8_t *key, size_t klen, const struct td_obs_value *v)
 {
-    uint8_t h[4], val[VAL_LEN];
-    td_put_le32(h, (uint32_t)klen);
-    td_put_le64(val, v->count);
-    td_put_le32(val + 8, v->time_first);
-    td_put_le32(val + 12, v->time_last);
-    val[16] = v->reason;
-    val[17] = (uint8_t)v->rule;
-    val[18] = (uint8_t)(v->rule >> 8);
+    uint8_t h[HDR_MAX], val[VAL_MAX];
+    size_t hn = td_varint_put(h, klen), vn = td_varint_put(val, v->count);
+    vn += td_varint_put(val + vn, v->time_first);
+    vn += td_varint_put(val + vn, zigzag((int64_t)v->time_last - (int64_t)v->time_first));
+    val[vn++] = v->reason;
+    vn += td_varint_put(val + vn, v->rule);
     w->run.entries++;
-    if (4 + klen + VAL_LEN > w->run.max_entry)
-        w->run.max_entry = 4 + klen + VAL_LEN;
-    if (rw_put(w, h, 4) != 0 || rw_put(w, key, klen) != 0 || rw_put(w, val, VAL_LEN) != 0)
+    if (klen > w->run.max_klen)
+        w->run.max_klen = klen;
+    if (w->len + hn + klen + vn <= IO_BUF) { /* the usual case: all of it fits in the buffer */
+        memcpy(w->buf + w->len, h, hn);
+        memcpy(w->buf + w->len + hn, key, klen);
+        memcpy(w->buf + w->len + hn + klen, val, vn);
+        w->len += hn + klen + vn;
+        return 0;
+    }
+    if (rw_put(w, h, hn) != 0 || rw_put(w, key, klen) != 0 || rw_put(w, val, vn) != 0)
         return -1;
     return 0;
 }
@@ -725,12 +744,12 @@ static void rw_release(struct td_dedupe *d, struct run_writer *w, int ok)
 
 static int rw_finish(struct run_writer *w, char *err, size_t errlen)
 {
-    uint8_t t[20];
+    uint8_t t[TRAILER_LEN];
     XXH3_64bits_update(w->xxh, w->buf, w->len);
     w->hashed_all = 1;
-    td_put_le32(t, END_MARK);
-    td_put_le64(t + 4, w->run.entries);
-    td_put_le64(t + 12, XXH3_64bits_digest(w->xxh));
+    t[0] = 0; /* varint 0: no key */
+    td_put_le64(t + 1, w->run.entries);
+    td_put_le64(t + 9, XXH3_64bits_digest(w->xxh));
     if (rw_put(w, t, sizeof t) != 0 || rw_flush(w) != 0) {
         td_errf(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
         return -1;
@@ -779,20 +798,22 @@ struct src {
     uint64_t pre;                 /* key_prefix(key): most comparisons end on it */
     struct td_obs_value v;
     int done;                     /* merge: no current entry (exhausted) */
-    size_t max_klen;              /* run source: its longest key (from the run's max_entry) */
+    size_t max_klen;              /* run source: its longest key */
 };
 
 #define SRC_ACCT (sizeof(struct src) + sizeof(size_t))
 
-static int src_fill(struct src *s, size_t need)
+/* Makes `want` octets from pos on readable (fewer only at the end of the file); 0 if at least
+ * `need` are, else -1. want fits the buffer (run_buf_size). */
+static int src_fill(struct src *s, size_t want, size_t need)
 {
-    if (s->len - s->pos >= need)
+    if (s->len - s->pos >= want)
         return 0;
     XXH3_64bits_update(s->xxh, s->buf + s->hpos, s->pos - s->hpos);
     memmove(s->buf, s->buf + s->pos, s->len - s->pos);
     s->len -= s->pos;
     s->pos = s->hpos = 0;
-    while (s->len < need && !s->eof) {
+    while (s->len < want && !s->eof) {
         ssize_t k = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (k < 0) {
             if (errno == EINTR)
@@ -823,40 +844,49 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
         s->v.rule = e->rule;
         return 1;
     }
-    if (src_fill(s, 4) != 0)
+    if (src_fill(s, HDR_MAX, 1) != 0)
         goto bad;
-    uint32_t kl = td_get_le32(s->buf + s->pos);
-    if (kl == END_MARK) {
-        if (src_fill(s, 20) != 0)
+    size_t o = s->pos;
+    uint64_t kl, cnt, tf, dz, rule;
+    if (td_varint_get(s->buf, s->len, &o, TD_OBS_KEY_MAX, &kl) != 0)
+        goto bad;
+    size_t h = o - s->pos; /* octets of the klen varint: offsets below are from pos (src_fill moves) */
+    if (kl == 0) {
+        if (src_fill(s, h + TRAILER_LEN - 1, h + TRAILER_LEN - 1) != 0)
             goto bad;
-        const uint8_t *t = s->buf + s->pos;
         XXH3_64bits_update(s->xxh, s->buf + s->hpos, s->pos - s->hpos);
         s->hpos = s->pos;
-        if (td_get_le64(t + 4) != s->nread || td_get_le64(t + 12) != XXH3_64bits_digest(s->xxh))
+        const uint8_t *t = s->buf + s->pos + h;
+        if (h != 1 || td_get_le64(t) != s->nread || td_get_le64(t + 8) != XXH3_64bits_digest(s->xxh))
             goto bad;
-        s->pos += 20;
-        if (s->pos != s->len || src_fill(s, 1) == 0)
+        s->pos += TRAILER_LEN;
+        if (s->pos != s->len || src_fill(s, 1, 1) == 0)
             goto bad;
         return 0;
     }
-    if (kl == 0 || kl > TD_OBS_KEY_MAX)
+    if (kl > s->max_klen) /* longer than the run's longest key */
         goto bad;
-    size_t need = 4 + (size_t)kl + VAL_LEN;
-    if (need > s->cap) /* larger than the run's largest entry */
+    if (src_fill(s, h + kl + VAL_MAX, h + kl + VAL_MIN) != 0)
         goto bad;
-    if (src_fill(s, need) != 0)
-        goto bad;
-    const uint8_t *p = s->buf + s->pos;
-    s->key = p + 4;
+    s->key = s->buf + s->pos + h;
     s->klen = kl;
     s->pre = key_prefix(s->key, kl);
-    p += 4 + kl;
-    s->v.count = td_get_le64(p);
-    s->v.time_first = td_get_le32(p + 8);
-    s->v.time_last = td_get_le32(p + 12);
-    s->v.reason = p[16];
-    s->v.rule = (uint16_t)(p[17] | p[18] << 8);
-    s->pos += need;
+    o = s->pos + h + kl;
+    if (td_varint_get(s->buf, s->len, &o, UINT64_MAX, &cnt) != 0 ||
+        td_varint_get(s->buf, s->len, &o, UINT32_MAX, &tf) != 0 ||
+        td_varint_get(s->buf, s->len, &o, (uint64_t)UINT32_MAX << 1, &dz) != 0 || o >= s->len)
+        goto bad;
+    int64_t tl = (int64_t)tf + unzigzag(dz);
+    if (tl < 0 || tl > (int64_t)UINT32_MAX)
+        goto bad;
+    s->v.reason = s->buf[o++];
+    if (td_varint_get(s->buf, s->len, &o, 0xffff, &rule) != 0)
+        goto bad;
+    s->v.count = cnt;
+    s->v.time_first = (uint32_t)tf;
+    s->v.time_last = (uint32_t)tl;
+    s->v.rule = (uint16_t)rule;
+    s->pos = o;
     s->nread++;
     return 1;
 bad:
@@ -878,12 +908,13 @@ static void src_release(struct td_dedupe *d, struct src *s)
 /* The longest key of a run (0 if it has no entry). */
 static size_t run_key_max(const struct run *r)
 {
-    return r->max_entry > 4 + VAL_LEN ? r->max_entry - 4 - VAL_LEN : 0;
+    return r->max_klen;
 }
 
 static size_t run_buf_size(const struct run *r)
 {
-    return r->max_entry > IO_BUF ? r->max_entry : IO_BUF;
+    size_t most = HDR_MAX + r->max_klen + VAL_MAX + TRAILER_LEN; /* the most src_fill wants */
+    return most > IO_BUF ? most : IO_BUF;
 }
 
 static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r, char *err, size_t errlen)
