@@ -905,12 +905,6 @@ static void src_release(struct td_dedupe *d, struct src *s)
     }
 }
 
-/* The longest key of a run (0 if it has no entry). */
-static size_t run_key_max(const struct run *r)
-{
-    return r->max_klen;
-}
-
 static size_t run_buf_size(const struct run *r)
 {
     size_t most = HDR_MAX + r->max_klen + VAL_MAX + TRAILER_LEN; /* the most src_fill wants */
@@ -923,7 +917,7 @@ static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r,
     memset(s, 0, sizeof *s);
     s->fd = fd;
     s->cap = run_buf_size(r);
-    s->max_klen = run_key_max(r);
+    s->max_klen = r->max_klen;
     s->buf = d_alloc(d, s->cap);
     spare_trim(d, XXH_ACCT);
     s->xxh = XXH3_createState();
@@ -985,7 +979,8 @@ static void tree_replay(const struct src *s, size_t *t, size_t n, size_t win)
 
 /* The merge's output entry, held until the next key differs. A key from the memory source
  * stays where it is (the table outlives the merge); one from a run is copied into buf, sized
- * for the longest key of the merge's runs (a run's key does not outlive its next entry). */
+ * for the longest key of the merge's runs (a run's key does not outlive its next entry;
+ * src_next refuses a key longer than its run's longest). */
 struct pending {
     const uint8_t *key;
     size_t klen;
@@ -996,13 +991,11 @@ struct pending {
     size_t cap;
 };
 
-static int pending_set(struct pending *p, const struct src *x)
+static void pending_set(struct pending *p, const struct src *x)
 {
     if (x->arr) {
         p->key = x->key;
     } else {
-        if (x->klen > p->cap) /* longer than the run's writer recorded: damaged */
-            return -1;
         memcpy(p->buf, x->key, x->klen);
         p->key = p->buf;
     }
@@ -1010,13 +1003,12 @@ static int pending_set(struct pending *p, const struct src *x)
     p->pre = x->pre;
     p->v = x->v;
     p->have = 1;
-    return 0;
 }
 
 typedef int (*sink_fn)(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v);
 
-/* k-way merge of src[0..n-1] (each already positioned on its first entry or exhausted:
- * live[i]); equal keys merge, the lowest source index keeps reason/rule. */
+/* k-way merge of src[0..n-1] (opened, not yet read) into sink, in key order; equal keys
+ * merge, the lowest source index keeps reason/rule. */
 static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, void *ctx, char *err, size_t errlen)
 {
     struct pending p = { 0 };
@@ -1049,11 +1041,7 @@ static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, voi
         } else {
             if (p.have && (rc = sink(ctx, p.key, p.klen, &p.v)) != 0)
                 goto out;
-            if (pending_set(&p, x) != 0) {
-                td_errf(err, errlen, "dedupe: a run file in %s is damaged or unreadable", d->dir);
-                rc = -1;
-                goto out;
-            }
+            pending_set(&p, x);
         }
         int r = src_next(d, &s[t[0]], err, errlen);
         if (r < 0) {
@@ -1178,7 +1166,7 @@ static size_t fan_in_at(const struct td_dedupe *d, size_t at)
     size_t f = 0, sum = 0, kmax = 0;
     while (at + f < d->nruns && f < MAX_FANIN) {
         const struct run *r = &d->runs[at + f];
-        size_t k = run_key_max(r) > kmax ? run_key_max(r) : kmax;
+        size_t k = r->max_klen > kmax ? r->max_klen : kmax;
         if (sum + run_need(r) + k > avail && f >= 2)
             break;
         sum += run_need(r);
@@ -1194,8 +1182,8 @@ static int all_runs_fit(const struct td_dedupe *d, size_t extra)
     size_t sum = extra, kmax = 0;
     for (size_t i = 0; i < d->nruns; i++) {
         sum += run_need(&d->runs[i]);
-        if (run_key_max(&d->runs[i]) > kmax)
-            kmax = run_key_max(&d->runs[i]);
+        if (d->runs[i].max_klen > kmax)
+            kmax = d->runs[i].max_klen;
     }
     return d->nruns <= MAX_FANIN && d->used + sum + kmax <= d->cap;
 }
