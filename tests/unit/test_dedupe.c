@@ -2,9 +2,11 @@
  * reason/rule wins), a random property test against a sort+merge reference with caps giving
  * no spill, exactly one and many (with keys larger than the run buffers), the memory bound
  * (1 MiB cap, 50 MB of input: several runs, peak under the cap, same output as a huge cap),
- * emit stopping, refused calls. The append mode (index builds) runs the same tests, where the
- * reason and rule of a merged key are not compared (unspecified there). */
+ * emit stopping, refused calls, damaged run files. The append mode (index builds) runs the same
+ * tests (but the damaged runs: its spills finish in the background), where the reason and rule
+ * of a merged key are not compared (unspecified there). */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -577,6 +579,55 @@ static void test_append_memory_bound(void)
     append_mode = 0;
 }
 
+/* Damages every run file of this process (anonymous files in tmpdir, found among its open
+ * file descriptors): how 0 flips a bit in the middle, 1 cuts the file in half, 2 adds an octet
+ * after the trailer. Returns how many. */
+static int damage_runs(int how)
+{
+    int n = 0;
+    size_t tl = strlen(tmpdir);
+    for (int fd = 0; fd < 4096; fd++) {
+        char p[64], link[512];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        ssize_t l = readlink(p, link, sizeof link - 1);
+        if (l <= 0)
+            continue;
+        link[l] = 0;
+        struct stat st;
+        if (strncmp(link, tmpdir, tl) != 0 || link[tl] != '/' || fstat(fd, &st) != 0 || st.st_size < 64)
+            continue;
+        uint8_t b = 0;
+        off_t mid = st.st_size / 2;
+        int ok = how == 0   ? pread(fd, &b, 1, mid) == 1 && (b ^= 0x10, pwrite(fd, &b, 1, mid) == 1)
+                 : how == 1 ? ftruncate(fd, mid) == 0
+                            : pwrite(fd, &b, 1, st.st_size) == 1;
+        n += ok;
+    }
+    return n;
+}
+
+/* A damaged run stops finish with a clear error (and no crash), whatever the damage. */
+static void test_damaged_runs(void)
+{
+    for (int how = 0; how < 3; how++) {
+        char err[256] = "", k[64];
+        struct td_dedupe *d = mk(1 << 20);
+        for (int i = 0; i < 60000; i++) {
+            snprintf(k, sizeof k, "key-%08d-yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", (i * 7919) % 60000);
+            add(d, k, 1, 1, 1, 0, 0);
+        }
+        CHECK(td_dedupe_stats(d)->runs_spilled >= 2);
+        CHECK(damage_runs(how) >= 2);
+        struct out o = {0};
+        CHECK_EQ(td_dedupe_finish(d, collect, &o, err, sizeof err), -1);
+        if (!strstr(err, "damaged"))
+            TT_FAIL("damage %d: \"%s\"", how, err);
+        td_dedupe_destroy(&d);
+        out_free(&o);
+    }
+    CHECK(run_dir_empty());
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_dedupe.XXXXXX");
@@ -593,6 +644,7 @@ int main(void)
     TT_RUN(test_reset_equals_fresh);
     TT_RUN(test_memory_bound);
     TT_RUN(test_emit_stops_and_errors);
+    TT_RUN(test_damaged_runs);
     TT_RUN(test_append_hand_table);
     TT_RUN(test_append_random);
     TT_RUN(test_append_memory_bound);
