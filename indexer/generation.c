@@ -118,6 +118,26 @@ static int close_table(struct td_gen_build *b, char *err, size_t errlen)
     return 0;
 }
 
+/* b->prev becomes a copy of key (the last key put: order checks, TABLES lines, the join). */
+static int keep_prev(struct td_gen_build *b, const uint8_t *key, size_t klen, char *err, size_t errlen)
+{
+    if (klen > b->prev_cap) {
+        size_t cap = b->prev_cap ? b->prev_cap : 256;
+        while (cap < klen)
+            cap *= 2;
+        uint8_t *p = realloc(b->prev, cap);
+        if (!p) {
+            td_errf(err, errlen, "out of memory");
+            return -1;
+        }
+        b->prev = p;
+        b->prev_cap = cap;
+    }
+    memcpy(b->prev, key, klen);
+    b->prev_len = klen;
+    return 0;
+}
+
 /* Appends one entry (order already checked), starting a table when none is open. Data entries
  * and metadata alike; the caller counts data entries. */
 static int add(struct td_gen_build *b, const uint8_t *key, size_t klen, const uint8_t *value, size_t vlen,
@@ -137,22 +157,8 @@ static int add(struct td_gen_build *b, const uint8_t *key, size_t klen, const ui
         td_errf(err, errlen, "out of memory");
         return -1;
     }
-    if (td_sst_add(b->w, key, klen, value, vlen, err, errlen) != 0)
+    if (td_sst_add(b->w, key, klen, value, vlen, err, errlen) != 0 || keep_prev(b, key, klen, err, errlen) != 0)
         return -1;
-    if (klen > b->prev_cap) {
-        size_t cap = b->prev_cap ? b->prev_cap : 256;
-        while (cap < klen)
-            cap *= 2;
-        uint8_t *p = realloc(b->prev, cap);
-        if (!p) {
-            td_errf(err, errlen, "out of memory");
-            return -1;
-        }
-        b->prev = p;
-        b->prev_cap = cap;
-    }
-    memcpy(b->prev, key, klen);
-    b->prev_len = klen;
     if (td_sst_writer_size(b->w) >= b->max_file)
         return close_table(b, err, errlen);
     return 0;
@@ -250,19 +256,8 @@ int td_gen_build_join(struct td_gen_build *b, struct td_gen_build **sp, char *er
         td_errf(err, errlen, "%s/%s: write error", b->dir, TD_GEN_TABLES);
         goto out;
     }
-    if (s->st.entries) {
-        if (s->prev_len > b->prev_cap) {
-            uint8_t *p = realloc(b->prev, s->prev_len);
-            if (!p) {
-                td_errf(err, errlen, "out of memory");
-                goto out;
-            }
-            b->prev = p;
-            b->prev_cap = s->prev_len;
-        }
-        memcpy(b->prev, s->prev, s->prev_len);
-        b->prev_len = s->prev_len;
-    }
+    if (s->st.entries && keep_prev(b, s->prev, s->prev_len, err, errlen) != 0)
+        goto out;
     if (s->st.tables)
         b->num = s->num;
     for (int i = 0; i < 256; i++)
