@@ -259,9 +259,9 @@ static void writer_free(struct gen_writer *w)
  * first writes the records streamed so far into the stream source file, read again from
  * copy_fd (copy_materialize), and the build goes on as without the shortcut.
  *
- * Two lanes: the sorter is two dedupes split by type byte, lane 0 below LANE1_FIRST (RRSET
- * entries that did not stream, NAME_FWD), lane 1 from it on (RDATA, NAME_REV, DNSSEC, source
- * marks), each with half the memory cap. At finish each lane merges on its own thread into
+ * Two lanes: the sorter is two dedupes split at a key (below), lane 0 under it (RRSET entries
+ * that did not stream, NAME_FWD, the first RDATA keys), lane 1 from it on (the other RDATA
+ * keys, NAME_REV, DNSSEC, source marks), each with half the memory cap. At finish each lane merges on its own thread into
  * its own writer thread: lane 0 into the generation, lane 1 into a side builder whose tables
  * follow (td_gen_build_join), so the two halves are merged and written at once.
  *
@@ -464,7 +464,7 @@ static int lane_add(struct td_tier_build *b, const uint8_t *key, size_t klen, co
 }
 
 struct held {
-    const uint8_t *key;
+    const uint8_t *key;       /* in b->sample, its value after it */
     size_t klen;
 };
 
@@ -504,24 +504,22 @@ static int split_settle(struct td_tier_build *b, char *err, size_t errlen)
             break;
         lane0 += h[i].klen + SPLIT_VALUE_WEIGHT;
     }
-    b->split = malloc(split_len);
-    if (b->split) {
+    int rc = 0;
+    if ((b->split = malloc(split_len)) != NULL) {
         memcpy(b->split, split, split_len);
         b->split_len = split_len;
+    } else {
+        td_errf(err, errlen, "index build: out of memory");
+        rc = -1;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) { /* in key order: the order of adds is free */
+        struct td_obs_value v;
+        memcpy(&v, h[i].key + h[i].klen, sizeof v);
+        rc = lane_add(b, h[i].key, h[i].klen, &v, err, errlen);
     }
     free(h);
-    if (!b->split) {
-        td_errf(err, errlen, "index build: out of memory");
+    if (rc != 0)
         return -1;
-    }
-    for (size_t o = 0; o < b->sample_len;) {
-        size_t kl = td_get_le32(b->sample + o);
-        struct td_obs_value v;
-        memcpy(&v, b->sample + o + 4 + kl, sizeof v);
-        if (lane_add(b, b->sample + o + 4, kl, &v, err, errlen) != 0)
-            return -1;
-        o += 4 + kl + sizeof v;
-    }
     free(b->sample);
     b->sample = NULL;
     b->sample_len = b->sample_cap = b->sample_n = 0;
