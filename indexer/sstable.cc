@@ -1,6 +1,6 @@
-// sstable.cc: see sstable.h. The only C++ of the tree: a thin C face over LevelDB's public table
-// API (leveldb/table_builder.h, leveldb/table.h). No exception crosses it (LevelDB throws none;
-// allocation failures abort as in the rest of LevelDB).
+// sstable.cc: the table reader of sstable.h. The only C++ of the tree: a thin C face over
+// LevelDB's public table API (leveldb/table.h). No exception crosses it (LevelDB throws none;
+// allocation failures abort as in the rest of LevelDB). The writer is sstable_write.c.
 #include "sstable.h"
 
 #include <leveldb/cache.h>
@@ -8,7 +8,6 @@
 #include <leveldb/iterator.h>
 #include <leveldb/options.h>
 #include <leveldb/table.h>
-#include <leveldb/table_builder.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,90 +16,6 @@
 #include <unistd.h>
 
 #include <string>
-
-// The table file as TableBuilder sees it. LevelDB's own PosixWritableFile writes out its buffer at
-// every Flush(), which TableBuilder calls after each data block: one write(2) of about 7 KiB per
-// block, each starting mid-page (the kernel zeroes the rest of every new page first). A table is
-// only complete, and only read, after Sync, so here Flush() does nothing and the file is written
-// in whole buffers of kBufferSize octets. Contract as WritableFile: Append copies, Sync writes
-// out and fdatasyncs, Close writes out and closes; the first error sticks.
-class BatchedTableFile : public leveldb::WritableFile {
-  public:
-    static constexpr size_t kBufferSize = 1u << 20;
-
-    BatchedTableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) { buf_.reserve(kBufferSize); }
-    ~BatchedTableFile() override
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-
-    leveldb::Status Append(const leveldb::Slice &data) override
-    {
-        if (!status_.ok())
-            return status_;
-        if (buf_.size() + data.size() > kBufferSize) {
-            WriteOut();
-            if (data.size() >= kBufferSize) {
-                WriteAll(data.data(), data.size());
-                return status_;
-            }
-        }
-        buf_.append(data.data(), data.size());
-        return status_;
-    }
-    leveldb::Status Flush() override { return status_; }
-    leveldb::Status Sync() override
-    {
-        WriteOut();
-        if (status_.ok() && ::fdatasync(fd_) != 0)
-            status_ = Error();
-        return status_;
-    }
-    leveldb::Status Close() override
-    {
-        WriteOut();
-        if (fd_ >= 0 && ::close(fd_) != 0 && status_.ok())
-            status_ = Error();
-        fd_ = -1;
-        return status_;
-    }
-
-  private:
-    leveldb::Status Error() const { return leveldb::Status::IOError(path_, strerror(errno)); }
-    void WriteOut()
-    {
-        if (status_.ok())
-            WriteAll(buf_.data(), buf_.size());
-        buf_.clear();
-    }
-    void WriteAll(const char *p, size_t n)
-    {
-        while (n > 0 && status_.ok()) {
-            ssize_t w = ::write(fd_, p, n);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                status_ = Error();
-                return;
-            }
-            p += w;
-            n -= static_cast<size_t>(w);
-        }
-    }
-
-    int fd_;
-    std::string path_;
-    std::string buf_;
-    leveldb::Status status_;
-};
-
-struct td_sst_writer {
-    leveldb::Options opt;
-    leveldb::WritableFile *file = nullptr;
-    leveldb::TableBuilder *tb = nullptr;
-    std::string path;
-};
 
 struct td_sst_cache {
     leveldb::Cache *cache;
@@ -122,84 +37,6 @@ static void put_err(char *err, size_t errlen, const std::string &what, const lev
 }
 
 extern "C" {
-
-struct td_sst_writer *td_sst_writer_open(const char *path, size_t block_size, int restart_interval, char *err,
-                                         size_t errlen)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, errno == EEXIST ? "already exists" : strerror(errno));
-        return nullptr;
-    }
-    td_sst_writer *w = new td_sst_writer;
-    w->path = path;
-    w->opt.compression = leveldb::kSnappyCompression;
-    w->opt.block_size = block_size;
-    w->opt.block_restart_interval = restart_interval;
-    w->opt.filter_policy = nullptr;
-    w->file = new BatchedTableFile(fd, w->path);
-    w->tb = new leveldb::TableBuilder(w->opt, w->file);
-    return w;
-}
-
-int td_sst_add(struct td_sst_writer *w, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-               char *err, size_t errlen)
-{
-    w->tb->Add(leveldb::Slice(reinterpret_cast<const char *>(key), klen),
-               leveldb::Slice(reinterpret_cast<const char *>(val), vlen));
-    if (!w->tb->status().ok()) {
-        put_err(err, errlen, w->path, w->tb->status());
-        return -1;
-    }
-    return 0;
-}
-
-uint64_t td_sst_writer_size(const struct td_sst_writer *w)
-{
-    return w->tb->FileSize();
-}
-
-uint64_t td_sst_writer_entries(const struct td_sst_writer *w)
-{
-    return w->tb->NumEntries();
-}
-
-static void writer_free(td_sst_writer *w)
-{
-    delete w->tb;
-    delete w->file;
-    delete w;
-}
-
-int td_sst_finish(struct td_sst_writer **wp, char *err, size_t errlen)
-{
-    td_sst_writer *w = *wp;
-    *wp = nullptr;
-    leveldb::Status s = w->tb->Finish();
-    if (s.ok())
-        s = w->file->Sync();
-    if (s.ok())
-        s = w->file->Close();
-    int rc = 0;
-    if (!s.ok()) {
-        put_err(err, errlen, w->path, s);
-        rc = -1;
-    }
-    writer_free(w);
-    return rc;
-}
-
-void td_sst_abandon(struct td_sst_writer **wp)
-{
-    td_sst_writer *w = *wp;
-    if (!w)
-        return;
-    *wp = nullptr;
-    w->tb->Abandon();
-    w->file->Close();
-    writer_free(w);
-}
 
 struct td_sst_cache *td_sst_cache_new(size_t bytes)
 {

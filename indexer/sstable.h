@@ -1,6 +1,7 @@
-/* sstable.h: one immutable sorted table file in LevelDB's table format, written and read
- * through LevelDB's public C++ table API (leveldb/table_builder.h, leveldb/table.h), which
- * its C API does not offer. sstable.cc is the only C++ in the tree: this header is its C face.
+/* sstable.h: one immutable sorted table file in LevelDB's table format. Written by
+ * sstable_write.c, octet for octet what leveldb::TableBuilder writes with the same options
+ * (test_sstable compares them); read through LevelDB's public C++ table API (leveldb/table.h),
+ * which its C API does not offer: sstable.cc, the only C++ in the tree.
  *
  * Why tables and not a LevelDB database: a generation is written once from sorted input and
  * never changes (KEYS.md section 5). A database would take every entry through its log, memtable
@@ -10,7 +11,8 @@
  *
  * Contract:
  * - Keys are plain octet strings compared with memcmp (a proper prefix first); the writer takes
- *   them strictly increasing (the caller checks: td_sst_add does not) and values of any length.
+ *   them strictly increasing (the caller checks: td_sst_add does not) and keys and values under
+ *   1 GiB each (larger ones are refused).
  * - Blocks: snappy compressed when that saves 12.5% (LevelDB's rule), block_size octets before
  *   compression, a restart point every restart_interval keys (both > 0). No filter block:
  *   tables are read through iterators only, which never consult it (bloom.h is the filter).
