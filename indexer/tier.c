@@ -21,7 +21,8 @@
 /* Writer: a thread that takes entries from one producer thread and does the work of their
  * kinds: puts into a generation builder (WK_PUT), records of the source file (WK_SOURCE),
  * adds to a sorter (WK_SORT). Entries come in chunks: the producer fills one chunk of encoded
- * entries (u32 klen, u8 vlen, u8 kind, key, value) while the writer works on the other; the
+ * entries (u32 klen, u8 vlen, u8 kind, key, value) while the writer works on those before it
+ * (a ring, so that a slow chunk on one side does not stall the other at once); the
  * value is the index value (keys.h) except for WK_SORT, which carries struct td_obs_value as
  * it is (a sorter wants it decoded).
  * A build has three: `w` puts lane 0 into the generation: streaming builds start it at
@@ -29,10 +30,11 @@
  * while the caller holds no source writer: between open and writer_sync) and, unless DNSSEC,
  * to the generation (WK_PUT); lane 0's sorted entries follow at finish. `ws` feeds lane 1's
  * sorter while the input is read; `w1` puts lane 1's sorted entries into the side builder.
- * Memory: two chunks of WCHUNK octets each (an entry is at most 5 + TD_INDEX_KEY_MAX +
+ * Memory: WCHUNKS chunks of WCHUNK octets each (an entry is at most 5 + TD_INDEX_KEY_MAX +
  * TD_INDEX_VALUE_MAX, below WCHUNK). Without a thread (pthread_create failed) the caller does
  * the work itself. A sorter fed by WK_SORT is the writer's alone until it is finished. */
-#define WCHUNK ((size_t)4 << 20)
+#define WCHUNK ((size_t)2 << 20)
+#define WCHUNKS 4                     /* a ring: the producer may run up to WCHUNKS - 1 chunks ahead */
 #define WHDR 6u
 #define WK_PUT 1u
 #define WK_SOURCE 2u
@@ -49,9 +51,9 @@ struct gen_writer {
     pthread_cond_t cv;
     int sync_ok;                      /* mu and cv initialised */
     int started, joined, done, rc;
-    uint8_t *chunk[2];
-    size_t fill[2];                   /* octets in chunk i */
-    int full[2];                      /* chunk i handed to the writer, not yet written */
+    uint8_t *chunk[WCHUNKS];
+    size_t fill[WCHUNKS];             /* octets in chunk i */
+    int full[WCHUNKS];                /* chunk i handed to the writer, not yet written */
     int cur;                          /* chunk the caller fills */
     char err[512];
 };
@@ -108,13 +110,13 @@ static void *writer_main(void *arg)
         w->full[i] = 0;
         w->fill[i] = 0;
         pthread_cond_broadcast(&w->cv);
-        i ^= 1;
+        i = (i + 1) % WCHUNKS;
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
-/* Hands the current chunk over (waits while the writer still holds the other one). */
+/* Hands the current chunk over (waits while the writer still holds the next one). */
 static int writer_submit(struct gen_writer *w)
 {
     int i = w->cur;
@@ -135,11 +137,12 @@ static int writer_submit(struct gen_writer *w)
     pthread_mutex_lock(&w->mu);
     w->full[i] = 1;
     pthread_cond_broadcast(&w->cv);
-    while (w->full[i ^ 1])
+    int next = (i + 1) % WCHUNKS;
+    while (w->full[next])
         pthread_cond_wait(&w->cv, &w->mu);
     int rc = w->rc;
     pthread_mutex_unlock(&w->mu);
-    w->cur = i ^ 1;
+    w->cur = next;
     return rc;
 }
 
@@ -150,12 +153,11 @@ static int writer_start(struct gen_writer *w, struct td_gen_build *gen, struct t
     w->gen = gen;
     w->dd = dd;
     w->base = base;
-    w->chunk[0] = malloc(WCHUNK);
-    w->chunk[1] = malloc(WCHUNK);
-    if (!w->chunk[0] || !w->chunk[1]) {
-        td_errf(err, errlen, "out of memory");
-        return -1;
-    }
+    for (int i = 0; i < WCHUNKS; i++)
+        if (!(w->chunk[i] = malloc(WCHUNK))) {
+            td_errf(err, errlen, "out of memory");
+            return -1;
+        }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     w->sync_ok = 1;
@@ -199,8 +201,9 @@ static int writer_sync(struct gen_writer *w)
     if (rc != 0 || !w->started)
         return rc;
     pthread_mutex_lock(&w->mu);
-    while (w->full[0] || w->full[1])
-        pthread_cond_wait(&w->cv, &w->mu);
+    for (int i = 0; i < WCHUNKS; i++)
+        while (w->full[i])
+            pthread_cond_wait(&w->cv, &w->mu);
     rc = w->rc;
     pthread_mutex_unlock(&w->mu);
     return rc;
@@ -210,7 +213,7 @@ static int writer_sync(struct gen_writer *w)
 static int writer_finish(struct gen_writer *w)
 {
     int rc = 0;
-    if (w->chunk[0] && w->chunk[1])
+    if (w->chunk[WCHUNKS - 1]) /* all allocated */
         rc = writer_submit(w);
     if (w->started && !w->joined) {
         pthread_mutex_lock(&w->mu);
@@ -235,8 +238,8 @@ static void writer_free(struct gen_writer *w)
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
     }
-    free(w->chunk[0]);
-    free(w->chunk[1]);
+    for (int i = 0; i < WCHUNKS; i++)
+        free(w->chunk[i]);
     memset(w, 0, sizeof *w);
 }
 
