@@ -95,13 +95,26 @@ struct td_gen_build *td_gen_build_open(const char *dir_tmp, const struct td_gen_
     return b;
 }
 
-/* Finishes the current table: its filter, its TABLES line (its last key is b->prev). */
+static int keep_prev(struct td_gen_build *b, const uint8_t *key, size_t klen, char *err, size_t errlen);
+
+/* The last key put: the open table's, else the last closed table's (b->prev). */
+static const uint8_t *last_key(const struct td_gen_build *b, size_t *klen)
+{
+    if (b->w && td_sst_writer_entries(b->w))
+        return td_sst_writer_last_key(b->w, klen);
+    *klen = b->prev_len;
+    return b->prev;
+}
+
+/* Finishes the current table: its filter, its TABLES line (its last key becomes b->prev). */
 static int close_table(struct td_gen_build *b, char *err, size_t errlen)
 {
     if (!b->w)
         return 0;
     uint64_t entries = td_sst_writer_entries(b->w);
-    if (td_sst_finish(&b->w, err, errlen) != 0)
+    size_t klen;
+    const uint8_t *last = last_key(b, &klen);
+    if (keep_prev(b, last, klen, err, errlen) != 0 || td_sst_finish(&b->w, err, errlen) != 0)
         return -1;
     char path[PATH_MAX];
     if (table_path(b, b->num, "bloom", path, sizeof path) != 0 ||
@@ -118,7 +131,8 @@ static int close_table(struct td_gen_build *b, char *err, size_t errlen)
     return 0;
 }
 
-/* b->prev becomes a copy of key (the last key put: order checks, TABLES lines, the join). */
+/* b->prev becomes a copy of key (the last key of the closed tables: order checks, TABLES lines,
+ * the join). While a table is open its writer holds the last key (last_key()). */
 static int keep_prev(struct td_gen_build *b, const uint8_t *key, size_t klen, char *err, size_t errlen)
 {
     if (klen > b->prev_cap) {
@@ -138,13 +152,16 @@ static int keep_prev(struct td_gen_build *b, const uint8_t *key, size_t klen, ch
     return 0;
 }
 
-/* Appends one entry (order already checked), starting a table when none is open. Data entries
- * and metadata alike; the caller counts data entries. */
+/* Appends one entry, starting a table when none is open (order checked here against the last
+ * closed table, by the writer within a table: TD_SST_ORDER). Data entries and metadata alike;
+ * the caller counts data entries. */
 static int add(struct td_gen_build *b, const uint8_t *key, size_t klen, const uint8_t *value, size_t vlen,
                char *err, size_t errlen)
 {
     if (!b->w) {
         char path[PATH_MAX];
+        if (b->prev_len && td_key_cmp(key, klen, b->prev, b->prev_len) <= 0)
+            return TD_SST_ORDER;
         b->st.tables++;
         if (table_path(b, ++b->num, "sst", path, sizeof path) != 0) {
             td_errf(err, errlen, "%s: path too long", b->dir);
@@ -153,12 +170,13 @@ static int add(struct td_gen_build *b, const uint8_t *key, size_t klen, const ui
         if (!(b->w = td_sst_writer_open(path, b->block_size, b->restart, err, errlen)))
             return -1;
     }
+    int rc = td_sst_add(b->w, key, klen, value, vlen, err, errlen);
+    if (rc != 0)
+        return rc;
     if (td_bloom_build_add(&b->bloom, key, klen) != 0) {
         td_errf(err, errlen, "out of memory");
         return -1;
     }
-    if (td_sst_add(b->w, key, klen, value, vlen, err, errlen) != 0 || keep_prev(b, key, klen, err, errlen) != 0)
-        return -1;
     if (td_sst_writer_size(b->w) >= b->max_file)
         return close_table(b, err, errlen);
     return 0;
@@ -175,14 +193,6 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
         td_errf(err, errlen, "key type 0x%02X is reserved for metadata", key[0]);
         return -1;
     }
-    if (b->st.entries) {
-        int c = td_key_cmp(key, klen, b->prev, b->prev_len);
-        if (c <= 0) {
-            td_errf(err, errlen, "key %llu out of order (%s the previous key): input must be sorted and distinct",
-                    (unsigned long long)b->st.entries, c == 0 ? "equal to" : "below");
-            return -1;
-        }
-    }
     if (b->is_side && !b->first) {
         if (!(b->first = malloc(klen))) {
             td_errf(err, errlen, "out of memory");
@@ -191,7 +201,15 @@ int td_gen_build_put(struct td_gen_build *b, const uint8_t *key, size_t klen, co
         memcpy(b->first, key, klen);
         b->first_len = klen;
     }
-    if (add(b, key, klen, value, vlen, err, errlen) != 0)
+    int rc = add(b, key, klen, value, vlen, err, errlen);
+    if (rc == TD_SST_ORDER) {
+        size_t plen;
+        const uint8_t *prev = last_key(b, &plen);
+        td_errf(err, errlen, "key %llu out of order (%s the previous key): input must be sorted and distinct",
+                (unsigned long long)b->st.entries, td_key_cmp(key, klen, prev, plen) == 0 ? "equal to" : "below");
+        return -1;
+    }
+    if (rc != 0)
         return -1;
     b->used[key[0]] = 1;
     b->st.entries++;
@@ -241,7 +259,9 @@ int td_gen_build_join(struct td_gen_build *b, struct td_gen_build **sp, char *er
         goto out;
     }
     if (s->st.entries && b->st.entries) {
-        if (td_key_cmp(s->first, s->first_len, b->prev, b->prev_len) <= 0) {
+        size_t blen;
+        const uint8_t *blast = last_key(b, &blen);
+        if (td_key_cmp(s->first, s->first_len, blast, blen) <= 0) {
             td_errf(err, errlen, "%s: the side builder's first key is not above the last key", b->dir);
             goto out;
         }

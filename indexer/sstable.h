@@ -11,8 +11,8 @@
  *
  * Contract:
  * - Keys are plain octet strings compared with memcmp (a proper prefix first); the writer takes
- *   them strictly increasing (the caller checks: td_sst_add does not) and keys and values under
- *   1 GiB each (larger ones are refused).
+ *   them strictly increasing (td_sst_add refuses any other with TD_SST_ORDER) and keys and values
+ *   under 1 GiB each (larger ones are refused).
  * - Blocks: snappy compressed when that saves 12.5% (LevelDB's rule), block_size octets before
  *   compression, a restart point every restart_interval keys (both > 0). No filter block:
  *   tables are read through iterators only, which never consult it (bloom.h is the filter).
@@ -41,8 +41,13 @@ struct td_sst_iter;
 /* Creates path (it must not exist). */
 struct td_sst_writer *td_sst_writer_open(const char *path, size_t block_size, int restart_interval, char *err,
                                          size_t errlen);
+/* 0; -1 with err (the writer is then failed: every later call fails); TD_SST_ORDER when key is
+ * not above the last key added (nothing is added, err says so, the writer goes on). */
+#define TD_SST_ORDER (-2)
 int td_sst_add(struct td_sst_writer *w, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                char *err, size_t errlen);
+/* The last key added (*klen 0 before the first); valid until the next call on w. */
+const uint8_t *td_sst_writer_last_key(const struct td_sst_writer *w, size_t *klen);
 /* Octets written so far (blocks still being filled not counted). */
 uint64_t td_sst_writer_size(const struct td_sst_writer *w);
 uint64_t td_sst_writer_entries(const struct td_sst_writer *w);

@@ -332,6 +332,10 @@ int td_sst_add(struct td_sst_writer *w, const uint8_t *key, size_t klen, const u
     if (w->entries) {
         size_t n = klen < w->last.len ? klen : w->last.len;
         shared = common_prefix(w->last.p, key, n);
+        if (shared == n ? klen <= w->last.len : key[shared] < w->last.p[shared]) {
+            td_errf(err, errlen, "%s: key %llu out of order", w->path, (unsigned long long)w->entries);
+            return TD_SST_ORDER;
+        }
     }
     if (w->pending_index) {
         /* The block just written ended at last; key starts the next. The separator is last cut
@@ -381,6 +385,12 @@ out:
 uint64_t td_sst_writer_size(const struct td_sst_writer *w)
 {
     return w->offset;
+}
+
+const uint8_t *td_sst_writer_last_key(const struct td_sst_writer *w, size_t *klen)
+{
+    *klen = w->entries ? w->last.len : 0;
+    return w->last.p;
 }
 
 uint64_t td_sst_writer_entries(const struct td_sst_writer *w)

@@ -1,8 +1,9 @@
 /* test_sstable: indexer/sstable_write.c writes the same octets as LevelDB's TableBuilder
  * (tests/unit/sst_ref.cc) on random tables and on the edge cases of its index keys (a key that is
  * a prefix of the next, octets 0xff, neighbours one apart), for several block sizes and restart
- * intervals; LevelDB reads every table back with the same entries; a full disk, an existing file
- * and an oversized key are errors. */
+ * intervals; LevelDB reads every table back with the same entries; a key not above the last is
+ * refused (TD_SST_ORDER) and the writer goes on; a full disk, an existing file and an oversized
+ * key are errors. */
 #include "tt.h"
 #include "readfile.h"
 #include "sst_ref.h"
@@ -265,6 +266,21 @@ static void test_errors(void)
     unlink(path);
     CHECK(td_sst_writer_open(path, 0, 16, err, sizeof err) == NULL);
     CHECK(td_sst_writer_open(path, 8192, 0, err, sizeof err) == NULL);
+
+    /* keys not above the last: TD_SST_ORDER, nothing added, the writer goes on */
+    struct td_sst_writer *o = td_sst_writer_open(path, 8192, 16, err, sizeof err);
+    CHECK(o != NULL);
+    static const char *const seq[] = { "b", "b", "a", "ba", "ab", "ba", "bb" };
+    static const int seq_rc[] = { 0, TD_SST_ORDER, TD_SST_ORDER, 0, TD_SST_ORDER, TD_SST_ORDER, 0 };
+    for (size_t i = 0; i < 7; i++)
+        CHECK_EQ(td_sst_add(o, (const uint8_t *)seq[i], strlen(seq[i]), (const uint8_t *)"v", 1, err, sizeof err),
+                 seq_rc[i]);
+    CHECK_EQ(td_sst_writer_entries(o), 3);
+    size_t ll;
+    const uint8_t *lk = td_sst_writer_last_key(o, &ll);
+    CHECK(ll == 2 && memcmp(lk, "bb", 2) == 0);
+    CHECK_EQ(td_sst_finish(&o, err, sizeof err), 0);
+    unlink(path);
 
     /* a key of 1 GiB is refused before it is read (the pointer covers one octet) */
     struct td_sst_writer *w = td_sst_writer_open(path, 8192, 16, err, sizeof err);
