@@ -26,10 +26,13 @@
  * a crash.
  *
  * Run file (private to this module, read back by the same process):
- *     entry*:  varint klen (1..TD_OBS_KEY_MAX) | key | varint count | varint time_first |
- *              varint zigzag(time_last - time_first) | u8 reason | varint rule
+ *     entry*:  varint klen (1..TD_OBS_KEY_MAX) | varint shared | key[shared..klen) |
+ *              varint count | varint time_first | varint zigzag(time_last - time_first) |
+ *              u8 reason | varint rule
  *     end:     varint 0 | u64le entries | u64le XXH3_64bits of all entry octets
- * (varints: varint.h; about 10 octets around a key instead of 23, so less to write and read)
+ * shared: the octets the key shares with the run's previous key (0 for the first), which the
+ * file leaves out. (varints: varint.h; sorted keys share long prefixes, so about half the
+ * octets of whole keys with fixed-size fields to write and read)
  * Keys within a run are strictly increasing. Runs are numbered in the order their data was
  * first seen; merges break key ties by run number, so "the first seen" reason/rule wins.
  *
@@ -57,7 +60,7 @@
 #define RESERVE (IO_BUF + XXH_ACCT + 1024u)
 #define MAX_RUNS_OPEN 128
 #define MAX_FANIN 256
-#define HDR_MAX 3                 /* varint klen (TD_OBS_KEY_MAX < 2^21) */
+#define HDR_MAX 6                 /* varint klen, varint shared (TD_OBS_KEY_MAX < 2^21) */
 #define VAL_MIN 5                 /* the shortest value: five one-octet fields */
 #define VAL_MAX 24                /* varint u64, u32, zigzag(+-2^32), u8, varint u16 */
 #define TRAILER_LEN 17            /* varint 0, u64 entries, u64 digest */
@@ -668,17 +671,23 @@ static int64_t unzigzag(uint64_t z)
     return (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1);
 }
 
-static int rw_entry(struct run_writer *w, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+/* One entry; shared: the octets key shares with the entry written before (0 for the first). */
+static int rw_entry(struct run_writer *w, const uint8_t *key, size_t klen, size_t shared,
+                    const struct td_obs_value *v)
 {
     uint8_t h[HDR_MAX], val[VAL_MAX];
-    size_t hn = td_varint_put(h, klen), vn = td_varint_put(val, v->count);
+    if (klen > w->run.max_klen)
+        w->run.max_klen = klen;
+    key += shared;
+    size_t hn = td_varint_put(h, klen);
+    hn += td_varint_put(h + hn, shared);
+    klen -= shared;
+    size_t vn = td_varint_put(val, v->count);
     vn += td_varint_put(val + vn, v->time_first);
     vn += td_varint_put(val + vn, zigzag((int64_t)v->time_last - (int64_t)v->time_first));
     val[vn++] = v->reason;
     vn += td_varint_put(val + vn, v->rule);
     w->run.entries++;
-    if (klen > w->run.max_klen)
-        w->run.max_klen = klen;
     if (w->len + hn + klen + vn <= IO_BUF) { /* the usual case: all of it fits in the buffer */
         memcpy(w->buf + w->len, h, hn);
         memcpy(w->buf + w->len + hn, key, klen);
@@ -792,6 +801,7 @@ struct src {
     /* memory source */
     struct item *arr;
     size_t n, i;
+    uint8_t *kbuf;                /* run source: the current key (max_klen octets) */
     /* current entry */
     const uint8_t *key;
     size_t klen;
@@ -850,7 +860,7 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
     uint64_t kl, cnt, tf, dz, rule;
     if (td_varint_get(s->buf, s->len, &o, TD_OBS_KEY_MAX, &kl) != 0)
         goto bad;
-    size_t h = o - s->pos; /* octets of the klen varint: offsets below are from pos (src_fill moves) */
+    size_t h = o - s->pos; /* octets of the varints: offsets below are from pos (src_fill moves) */
     if (kl == 0) {
         if (src_fill(s, h + TRAILER_LEN - 1, h + TRAILER_LEN - 1) != 0)
             goto bad;
@@ -866,12 +876,18 @@ static int src_next(struct td_dedupe *d, struct src *s, char *err, size_t errlen
     }
     if (kl > s->max_klen) /* longer than the run's longest key */
         goto bad;
-    if (src_fill(s, h + kl + VAL_MAX, h + kl + VAL_MIN) != 0)
+    uint64_t shared; /* at most the previous key's length (s->klen, 0 before the first) */
+    if (td_varint_get(s->buf, s->len, &o, kl < s->klen ? kl : s->klen, &shared) != 0)
         goto bad;
-    s->key = s->buf + s->pos + h;
+    h = o - s->pos;
+    size_t rest = kl - shared;
+    if (src_fill(s, h + rest + VAL_MAX, h + rest + VAL_MIN) != 0)
+        goto bad;
+    memcpy(s->kbuf + shared, s->buf + s->pos + h, rest);
+    s->key = s->kbuf;
     s->klen = kl;
     s->pre = key_prefix(s->key, kl);
-    o = s->pos + h + kl;
+    o = s->pos + h + rest;
     if (td_varint_get(s->buf, s->len, &o, UINT64_MAX, &cnt) != 0 ||
         td_varint_get(s->buf, s->len, &o, UINT32_MAX, &tf) != 0 ||
         td_varint_get(s->buf, s->len, &o, (uint64_t)UINT32_MAX << 1, &dz) != 0 || o >= s->len)
@@ -898,6 +914,9 @@ static void src_release(struct td_dedupe *d, struct src *s)
 {
     d_free(d, s->buf, s->cap);
     s->buf = NULL;
+    if (s->kbuf)
+        d_free(d, s->kbuf, s->max_klen ? s->max_klen : 1);
+    s->kbuf = NULL;
     if (s->xxh) {
         XXH3_freeState(s->xxh);
         d->used -= XXH_ACCT;
@@ -919,11 +938,12 @@ static int src_open_run(struct td_dedupe *d, struct src *s, const struct run *r,
     s->cap = run_buf_size(r);
     s->max_klen = r->max_klen;
     s->buf = d_alloc(d, s->cap);
+    s->kbuf = d_alloc(d, s->max_klen ? s->max_klen : 1);
     spare_trim(d, XXH_ACCT);
     s->xxh = XXH3_createState();
     if (s->xxh)
         d_charge(d, XXH_ACCT);
-    if (!s->buf || !s->xxh) {
+    if (!s->buf || !s->kbuf || !s->xxh) {
         td_errf(err, errlen, "dedupe: out of memory");
         return -1;
     }
@@ -980,10 +1000,12 @@ static void tree_replay(const struct src *s, size_t *t, size_t n, size_t win)
 /* The merge's output entry, held until the next key differs. A key from the memory source
  * stays where it is (the table outlives the merge); one from a run is copied into buf, sized
  * for the longest key of the merge's runs (a run's key does not outlive its next entry;
- * src_next refuses a key longer than its run's longest). */
+ * src_next refuses a key longer than its run's longest). shared: the octets the key shares
+ * with the entry emitted before it (what a run file leaves out); of those, buf already holds
+ * the ones it held before. */
 struct pending {
     const uint8_t *key;
-    size_t klen;
+    size_t klen, shared;
     uint64_t pre;
     struct td_obs_value v;
     int have;
@@ -993,10 +1015,15 @@ struct pending {
 
 static void pending_set(struct pending *p, const struct src *x)
 {
+    size_t shared = 0;
+    if (p->have)
+        shared = td_common_prefix(p->key, x->key, p->klen < x->klen ? p->klen : x->klen);
+    p->shared = shared;
     if (x->arr) {
         p->key = x->key;
     } else {
-        memcpy(p->buf, x->key, x->klen);
+        size_t from = p->key == p->buf ? shared : 0; /* octets buf already holds */
+        memcpy(p->buf + from, x->key + from, x->klen - from);
         p->key = p->buf;
     }
     p->klen = x->klen;
@@ -1005,7 +1032,8 @@ static void pending_set(struct pending *p, const struct src *x)
     p->have = 1;
 }
 
-typedef int (*sink_fn)(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v);
+/* shared: the octets key shares with the key the sink got before (0 for the first). */
+typedef int (*sink_fn)(void *ctx, const uint8_t *key, size_t klen, size_t shared, const struct td_obs_value *v);
 
 /* k-way merge of src[0..n-1] (opened, not yet read) into sink, in key order; equal keys
  * merge, the lowest source index keeps reason/rule. */
@@ -1039,7 +1067,7 @@ static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, voi
         if (p.have && x->pre == p.pre && td_key_cmp(x->key, x->klen, p.key, p.klen) == 0) {
             td_obs_merge(&p.v, &x->v);
         } else {
-            if (p.have && (rc = sink(ctx, p.key, p.klen, &p.v)) != 0)
+            if (p.have && (rc = sink(ctx, p.key, p.klen, p.shared, &p.v)) != 0)
                 goto out;
             pending_set(&p, x);
         }
@@ -1052,7 +1080,7 @@ static int merge(struct td_dedupe *d, struct src *s, size_t n, sink_fn sink, voi
         tree_replay(s, t, n, t[0]);
     }
     if (p.have)
-        rc = sink(ctx, p.key, p.klen, &p.v);
+        rc = sink(ctx, p.key, p.klen, p.shared, &p.v);
 out:
     d_free(d, p.buf, p.cap ? p.cap : 1);
     d_free(d, t, (n + 1) * sizeof *t);
@@ -1065,10 +1093,10 @@ struct run_sink {
     size_t errlen;
 };
 
-static int sink_run(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+static int sink_run(void *ctx, const uint8_t *key, size_t klen, size_t shared, const struct td_obs_value *v)
 {
     struct run_sink *rs = ctx;
-    if (rw_entry(rs->w, key, klen, v) == 0)
+    if (rw_entry(rs->w, key, klen, shared, v) == 0)
         return 0;
     td_errf(rs->err, rs->errlen, "dedupe: writing a run file: %s", strerror(errno));
     return -1;
@@ -1080,8 +1108,9 @@ struct emit_ctx {
     void *ctx;
 };
 
-static int sink_emit(void *ctx, const uint8_t *key, size_t klen, const struct td_obs_value *v)
+static int sink_emit(void *ctx, const uint8_t *key, size_t klen, size_t shared, const struct td_obs_value *v)
 {
+    (void)shared;
     struct emit_ctx *e = ctx;
     e->d->stats.emitted++;
     return e->fn(e->ctx, key, klen, v);
@@ -1151,10 +1180,10 @@ static int merge_runs(struct td_dedupe *d, size_t first, size_t count, char *err
     return 0;
 }
 
-/* Memory to read one run in a merge. */
+/* Memory to read one run in a merge (its buffer, its key, its digest state). */
 static size_t run_need(const struct run *r)
 {
-    return run_buf_size(r) + XXH_ACCT + SRC_ACCT;
+    return run_buf_size(r) + (r->max_klen ? r->max_klen : 1) + XXH_ACCT + SRC_ACCT;
 }
 
 /* How many runs from runs[at] on fit in one merge in the memory left (a run writer for the
@@ -1194,9 +1223,11 @@ static int write_items(struct run_writer *w, const struct item *a, size_t n, cha
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_AHEAD < n)
             prefetch_entry(a[i + PREFETCH_AHEAD].e);
-        const struct ent *e = a[i].e;
+        const struct ent *e = a[i].e, *prev = i ? a[i - 1].e : NULL;
         struct td_obs_value v = {e->count, e->time_first, e->time_last, e->reason, e->rule};
-        if (rw_entry(w, ENT_KEY(e), e->klen, &v) != 0) {
+        size_t shared = prev ? td_common_prefix(ENT_KEY(prev), ENT_KEY(e), prev->klen < e->klen ? prev->klen : e->klen)
+                             : 0;
+        if (rw_entry(w, ENT_KEY(e), e->klen, shared, &v) != 0) {
             td_errf(err, errlen, "dedupe: writing a run file: %s", strerror(errno));
             return -1;
         }

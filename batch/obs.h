@@ -27,6 +27,24 @@ static inline int td_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, si
     return c ? c : (alen > blen) - (alen < blen);
 }
 
+/* The length of the longest common prefix of a and b, both at least n octets long (at most n). */
+static inline size_t td_common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return i + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+    }
+#endif
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
+
 #define TD_OBS_KEY_MAX (2 * 256 + 8 + 65536 * 2)
 
 struct td_obs_value {

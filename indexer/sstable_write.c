@@ -24,6 +24,7 @@
 #include "byteorder.h"
 #include "crc32c.h"
 #include "errf.h"
+#include "obs.h"
 #include "varint.h"
 
 #include <errno.h>
@@ -163,24 +164,6 @@ static int block_finish(struct block *k)
     td_put_le32(k->buf.p + k->buf.len, (uint32_t)k->nrestarts);
     k->buf.len += 4;
     return 0;
-}
-
-/* Length of the common prefix of a and b, both at least n octets. */
-static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    size_t i = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return i + (size_t)(__builtin_ctzll(x ^ y) >> 3);
-    }
-#endif
-    while (i < n && a[i] == b[i])
-        i++;
-    return i;
 }
 
 static int fail(struct td_sst_writer *w, const char *what)
@@ -331,7 +314,7 @@ int td_sst_add(struct td_sst_writer *w, const uint8_t *key, size_t klen, const u
     size_t shared = 0;
     if (w->entries) {
         size_t n = klen < w->last.len ? klen : w->last.len;
-        shared = common_prefix(w->last.p, key, n);
+        shared = td_common_prefix(w->last.p, key, n);
         if (shared == n ? klen <= w->last.len : key[shared] < w->last.p[shared]) {
             td_errf(err, errlen, "%s: key %llu out of order", w->path, (unsigned long long)w->entries);
             return TD_SST_ORDER;
