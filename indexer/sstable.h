@@ -16,8 +16,10 @@
  * - Blocks: snappy compressed when that saves 12.5% (LevelDB's rule), block_size octets before
  *   compression, a restart point every restart_interval keys (both > 0). No filter block:
  *   tables are read through iterators only, which never consult it (bloom.h is the filter).
- * - td_sst_finish writes the index and footer, fsyncs and closes the file; after any failure
- *   the file is incomplete and the caller removes it.
+ * - td_sst_finish writes the index and footer, starts the file's writeback (sync_file_range)
+ *   and closes it; it is not durable until the caller fsyncs it (generation.c does, with every
+ *   file of the generation, before the generation counts). After any failure the file is
+ *   incomplete and the caller removes it.
  * - Readers: td_sst_open reads the footer and the index block into memory (about 1/100 of the
  *   table); data blocks go through the shared LRU cache (td_sst_cache) when fill_cache is set.
  *   A table and its cache must outlive their iterators. Handles are not shared between threads
@@ -51,7 +53,8 @@ const uint8_t *td_sst_writer_last_key(const struct td_sst_writer *w, size_t *kle
 /* Octets written so far (blocks still being filled not counted). */
 uint64_t td_sst_writer_size(const struct td_sst_writer *w);
 uint64_t td_sst_writer_entries(const struct td_sst_writer *w);
-/* Finishes, fsyncs and closes; frees *wp (set to NULL) whatever the result. */
+/* Finishes, starts the writeback and closes (not yet durable: see above); frees *wp (set to NULL)
+ * whatever the result. */
 int td_sst_finish(struct td_sst_writer **wp, char *err, size_t errlen);
 /* Closes without finishing (the file stays, incomplete); frees *wp. */
 void td_sst_abandon(struct td_sst_writer **wp);
