@@ -33,8 +33,15 @@ static inline size_t td_varint_put(uint8_t *p, uint64_t v)
 /* Reads a varint of at most max from p[*off..len); 0 and *off advanced, or -1. */
 static inline int td_varint_get(const uint8_t *p, size_t len, size_t *off, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
     size_t o = *off;
+    if (o < len && p[o] < 0x80) { /* one octet: most values of keys, values and run files */
+        if (p[o] > max)
+            return -1;
+        *out = p[o];
+        *off = o + 1;
+        return 0;
+    }
+    uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (o >= len)
             return -1;

@@ -2,6 +2,7 @@
 #include "byteorder.h"
 #include "errf.h"
 #include "tt.h"
+#include "varint.h"
 
 static const uint8_t SEQ[9] = { 0xee, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
 
@@ -92,8 +93,52 @@ static void test_errf(void)
     CHECK_STR(e, "");
 }
 
+/* varint.h: round trips at every length boundary, and the refusals: truncated, non-minimal
+ * (a zero high group), above max (one octet and several), more than 64 bits. */
+static void test_varint(void)
+{
+    static const uint64_t vals[] = { 0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 0xffffffffu, 1ull << 63, UINT64_MAX };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        uint8_t b[TD_VARINT_MAX];
+        size_t n = td_varint_put(b, vals[i]), o = 0;
+        uint64_t v = 1;
+        CHECK_EQ(n, td_varint_len(vals[i]));
+        CHECK_EQ(td_varint_get(b, n, &o, UINT64_MAX, &v), 0);
+        CHECK(v == vals[i]);
+        CHECK_EQ(o, n);
+        o = 0;
+        CHECK_EQ(td_varint_get(b, n - 1, &o, UINT64_MAX, &v), -1); /* truncated */
+        if (vals[i]) {
+            o = 0;
+            CHECK_EQ(td_varint_get(b, n, &o, vals[i] - 1, &v), -1); /* above max */
+        }
+    }
+    static const struct { const char *hex; int rc; } bad[] = {
+        { "80 00", -1 }, { "ff 00", -1 }, { "80 80 00", -1 }, { "80", -1 },
+        { "ff ff ff ff ff ff ff ff ff 02", -1 }, { "ff ff ff ff ff ff ff ff ff 01", 0 },
+        { "80 80 80 80 80 80 80 80 80 80 01", -1 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t b[16];
+        int n = tt_unhex(bad[i].hex, b, sizeof b);
+        size_t o = 0;
+        uint64_t v;
+        if (td_varint_get(b, (size_t)n, &o, UINT64_MAX, &v) != bad[i].rc)
+            TT_FAIL("varint %s: expected %d", bad[i].hex, bad[i].rc);
+    }
+    uint8_t seven = 7;
+    size_t o = 0;
+    uint64_t v;
+    CHECK_EQ(td_varint_get(&seven, 1, &o, 6, &v), -1);
+    CHECK_EQ(o, 0);
+    CHECK_EQ(td_varint_get(&seven, 0, &o, 7, &v), -1);
+    CHECK_EQ(td_varint_get(&seven, 1, &o, 7, &v), 0);
+    CHECK_EQ(v, 7);
+}
+
 int main(void)
 {
+    TT_RUN(test_varint);
     TT_RUN(test_le_get);
     TT_RUN(test_be_get);
     TT_RUN(test_put);
