@@ -945,6 +945,10 @@ static int copy_source(struct td_tier_build *b, char *err, size_t errlen)
         td_errf(err, errlen, "copying the input into %s: %s", b->src, strerror(errno));
     else if (rc != 0)
         td_errf(err, errlen, "the input file changed size during the build (%lld octets, then %lld)", b->copy_size, n);
+    /* writeback starts here, beside the lanes; the generation's fsync before its rename is what
+     * makes the file durable (then it finds little left to write) */
+    if (rc == 0)
+        (void)sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE);
     if (close(out) != 0 && rc == 0) {
         td_errf(err, errlen, "%s: %s", b->src, strerror(errno));
         rc = -1;
