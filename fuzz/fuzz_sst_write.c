@@ -3,6 +3,7 @@
  * restart interval - 1, octets 1-2 the block size (little endian, 0 read as 1), then entries
  * (octet klen, octet vlen, the key, the value; a truncated last entry is dropped), sorted and
  * made distinct here. test_sstable holds the writer to LevelDB's TableBuilder octet for octet. */
+#include "obs.h"
 #include "sstable.h"
 
 #include <stdio.h>
@@ -20,9 +21,7 @@ struct ent {
 static int ent_cmp(const void *x, const void *y)
 {
     const struct ent *a = x, *b = y;
-    size_t n = a->kl < b->kl ? a->kl : b->kl;
-    int c = n ? memcmp(a->k, b->k, n) : 0;
-    return c ? c : (a->kl > b->kl) - (a->kl < b->kl);
+    return td_key_cmp(a->k, a->kl, b->k, b->kl);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

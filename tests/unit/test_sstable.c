@@ -5,6 +5,7 @@
  * refused (TD_SST_ORDER) and the writer goes on; a full disk, an existing file and an oversized
  * key are errors. */
 #include "tt.h"
+#include "obs.h"
 #include "readfile.h"
 #include "sst_ref.h"
 #include "sstable.h"
@@ -29,9 +30,7 @@ struct table {
 static int entry_cmp(const void *x, const void *y)
 {
     const struct entry *a = x, *b = y;
-    size_t n = a->kl < b->kl ? a->kl : b->kl;
-    int c = memcmp(a->k, b->k, n);
-    return c ? c : (a->kl > b->kl) - (a->kl < b->kl);
+    return td_key_cmp(a->k, a->kl, b->k, b->kl);
 }
 
 /* Sorts t and drops duplicate keys. */
