@@ -142,7 +142,8 @@ static int block_add(struct block *k, int restart_interval, const uint8_t *key, 
     p += td_varint_put(p, shared);
     p += td_varint_put(p, rest);
     p += td_varint_put(p, vlen);
-    memcpy(p, key + shared, rest);
+    if (rest) /* (an empty separator key may come as NULL) */
+        memcpy(p, key + shared, rest);
     p += rest;
     if (vlen)
         memcpy(p, val, vlen);
@@ -352,7 +353,8 @@ int td_sst_add(struct td_sst_writer *w, const uint8_t *key, size_t klen, const u
         fail(w, "out of memory");
         goto out;
     }
-    memcpy(w->last.p + shared, key + shared, klen - shared);
+    if (klen > shared) /* (an empty first key leaves last.p NULL) */
+        memcpy(w->last.p + shared, key + shared, klen - shared);
     w->last.len = klen;
     w->entries++;
     if (block_size_now(&w->data) >= w->block_size)
