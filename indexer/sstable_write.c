@@ -3,8 +3,8 @@
  * with the same options (bytewise comparator, snappy, no filter policy): test_sstable compares
  * the two on random and edge-case tables, and fuzz_sst_write reads its tables back through
  * LevelDB. Why not TableBuilder: it cost about 115 ns per key beyond snappy (five std::string
- * appends, two assert compares, a byte-at-a-time shared-prefix loop), a third of the index
- * build's CPU; this writer does the same layout in one pass over each key.
+ * appends, two assert compares, a byte-at-a-time shared-prefix loop), about a third of the
+ * index build's CPU in its profile; this writer does the same layout in one pass over each key.
  *
  * Layout of a table: data blocks, an empty metaindex block, the index block, a 48-octet footer.
  * - A block: entries (varint32 shared, varint32 non_shared, varint32 value length, the key's
@@ -40,7 +40,7 @@
 #define HANDLE_MAX 20 /* two varint64 */
 #define TYPE_RAW 0
 #define TYPE_SNAPPY 1
-#define OUT_BUFFER (1u << 20) /* octets written per write(2), as sstable.cc's file class did */
+#define OUT_BUFFER (1u << 20) /* octets per write(2): whole buffers, not one write per block */
 #define ENTRY_MAX (1u << 30)  /* a key or value above this is refused (offsets are 32 bits) */
 
 /* A growable octet buffer. */
@@ -61,7 +61,7 @@ struct td_sst_writer {
     char *path;
     size_t block_size;
     int restart_interval;
-    int failed; /* a write failed: every later call fails */
+    int failed; /* a write or an allocation failed: every later call fails (why) */
     char why[160];
 
     struct block data, index;
