@@ -19,7 +19,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -Iquery -MMD -MP
-# indexer/sstable.cc, the one C++ file (LevelDB's table API has no C face)
+# indexer/sstable.cc, the programs' one C++ file (LevelDB's table API has no C face); tests/unit/sst_ref.cc
+# is the other, for test_sstable alone
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE -Ilib -Iindexer -MMD -MP
 LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -lsnappy -lisal -levent -lnettle -ljansson -lpthread -lstdc++
