@@ -23,7 +23,7 @@ CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib -Ispool -Ibatch -Iindexer -Iqu
 # is the other, for test_sstable alone
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE -Ilib -Iindexer -MMD -MP
-LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -lsnappy -lisal -levent -lnettle -ljansson -lpthread -lstdc++
+LDLIBS  := -lknot -lzstd -lpcap -linih -lxxhash -lhs -lleveldb -lsnappy -levent -lnettle -ljansson -lpthread -lstdc++
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 CXXFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -3,7 +3,7 @@
 set -e
 PKGS="build-essential pkg-config clang llvm lld
       libknot-dev libzstd-dev zstd libpcap-dev libinih-dev libxxhash-dev libjansson-dev
-      libbpf-dev libxdp-dev bpftool libleveldb-dev libsnappy-dev libisal-dev libevent-dev libpcre2-dev libhyperscan-dev nettle-dev
+      libbpf-dev libxdp-dev bpftool libleveldb-dev libsnappy-dev libevent-dev libpcre2-dev libhyperscan-dev nettle-dev
       dpdk-dev libdpdk-dev librte-net-pcap23 librte-net-ring23 librte-net-af-packet23 librte-net-af-xdp23
       knot knot-dnsutils nsd unbound dns-root-data tcpdump tshark tcpreplay ethtool iproute2 procps psmisc
       curl jq wrk dnsdbq xdp-tools help2man python3"

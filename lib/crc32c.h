@@ -1,15 +1,17 @@
 /* crc32c.h: CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of LevelDB's
- * table blocks and of iSCSI (RFC 3720), computed by ISA-L (libisal's crc32_iscsi, which picks
- * the CPU's fastest code at run time). td_crc32c_extend(crc, p, n) continues a checksum:
+ * table blocks and of iSCSI (RFC 3720). td_crc32c_extend(crc, p, n) continues a checksum:
  * td_crc32c_extend(td_crc32c_extend(0, a, na), b, nb) == td_crc32c of a then b, and the
- * checksum of nothing is 0. Thread-safe. test_crc32c checks RFC 3720's vectors and a
- * one-bit-at-a-time reference. */
+ * checksum of nothing is 0. Uses the SSE4.2 crc32 instruction when the CPU has it, else a
+ * table; both give the same values (test_crc32c checks them against each other and RFC 3720).
+ * Thread-safe (the table is built at load time). */
 #ifndef TD_CRC32C_H
 #define TD_CRC32C_H
 #include <stddef.h>
 #include <stdint.h>
 
 uint32_t td_crc32c_extend(uint32_t crc, const void *p, size_t n);
+/* The table version alone (for tests and CPUs without SSE4.2). */
+uint32_t td_crc32c_extend_table(uint32_t crc, const void *p, size_t n);
 
 static inline uint32_t td_crc32c(const void *p, size_t n)
 {
