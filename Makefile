@@ -127,7 +127,6 @@ $(BUILD)/bin/tapdns-query: $(BUILD)/obj/query/main_query.o $(LIB_A)
 
 # test_sstable holds the table writer to LevelDB's own TableBuilder (tests/unit/sst_ref.cc)
 $(BUILD)/tests/test_sstable: $(BUILD)/obj/tests/unit/sst_ref.o
-$(BUILD)/obj/tests/unit/%.o: CXXFLAGS += -Itests/unit
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -1,5 +1,6 @@
 /* generation.c: see generation.h. */
 #include "generation.h"
+#include "bytes.h"
 #include "bloom.h"
 #include "sstable.h"
 #include "errf.h"
@@ -29,8 +30,7 @@ struct td_gen_build {
     size_t block_size, max_file;
     int restart;
     uint32_t time_base;
-    uint8_t *prev;            /* previous key (copy) */
-    size_t prev_len, prev_cap;
+    struct td_bytes prev;     /* the last key of the closed tables (copy): keep_prev */
     uint8_t used[256];        /* type bytes seen: one VERSION entry each */
     struct td_gen_stats st;
     char dir[PATH_MAX];
@@ -44,7 +44,7 @@ static void destroy(struct td_gen_build *b)
     free(b->side_text);
     td_bloom_build_free(&b->bloom);
     free(b->first);
-    free(b->prev);
+    td_bytes_free(&b->prev);
     free(b);
 }
 
@@ -102,8 +102,8 @@ static const uint8_t *last_key(const struct td_gen_build *b, size_t *klen)
 {
     if (b->w && td_sst_writer_entries(b->w))
         return td_sst_writer_last_key(b->w, klen);
-    *klen = b->prev_len;
-    return b->prev;
+    *klen = b->prev.len;
+    return b->prev.p;
 }
 
 /* Finishes the current table: its filter, its TABLES line (its last key becomes b->prev). */
@@ -121,8 +121,8 @@ static int close_table(struct td_gen_build *b, char *err, size_t errlen)
         td_bloom_build_write(&b->bloom, path, err, errlen) != 0)
         return -1;
     fprintf(b->tables, "%06llu.sst %llu ", (unsigned long long)b->num, (unsigned long long)entries);
-    for (size_t i = 0; i < b->prev_len; i++)
-        fprintf(b->tables, "%02x", b->prev[i]);
+    for (size_t i = 0; i < b->prev.len; i++)
+        fprintf(b->tables, "%02x", b->prev.p[i]);
     fputc('\n', b->tables);
     if (ferror(b->tables)) {
         td_errf(err, errlen, "%s/%s: write error", b->dir, TD_GEN_TABLES);
@@ -135,21 +135,11 @@ static int close_table(struct td_gen_build *b, char *err, size_t errlen)
  * the join). While a table is open its writer holds the last key (last_key()). */
 static int keep_prev(struct td_gen_build *b, const uint8_t *key, size_t klen, char *err, size_t errlen)
 {
-    if (klen > b->prev_cap) {
-        size_t cap = b->prev_cap ? b->prev_cap : 256;
-        while (cap < klen)
-            cap *= 2;
-        uint8_t *p = realloc(b->prev, cap);
-        if (!p) {
-            td_errf(err, errlen, "out of memory");
-            return -1;
-        }
-        b->prev = p;
-        b->prev_cap = cap;
-    }
-    memcpy(b->prev, key, klen);
-    b->prev_len = klen;
-    return 0;
+    b->prev.len = 0;
+    if (td_bytes_put(&b->prev, key, klen) == 0)
+        return 0;
+    td_errf(err, errlen, "out of memory");
+    return -1;
 }
 
 /* Appends one entry, starting a table when none is open (order checked here against the last
@@ -160,7 +150,7 @@ static int add(struct td_gen_build *b, const uint8_t *key, size_t klen, const ui
 {
     if (!b->w) {
         char path[PATH_MAX];
-        if (b->prev_len && td_key_cmp(key, klen, b->prev, b->prev_len) <= 0)
+        if (b->prev.len && td_key_cmp(key, klen, b->prev.p, b->prev.len) <= 0)
             return TD_SST_ORDER;
         b->st.tables++;
         if (table_path(b, ++b->num, "sst", path, sizeof path) != 0) {
@@ -276,7 +266,7 @@ int td_gen_build_join(struct td_gen_build *b, struct td_gen_build **sp, char *er
         td_errf(err, errlen, "%s/%s: write error", b->dir, TD_GEN_TABLES);
         goto out;
     }
-    if (s->st.entries && keep_prev(b, s->prev, s->prev_len, err, errlen) != 0)
+    if (s->st.entries && keep_prev(b, s->prev.p, s->prev.len, err, errlen) != 0)
         goto out;
     if (s->st.tables)
         b->num = s->num;

@@ -1,4 +1,4 @@
-// sstable.cc: the table reader of sstable.h. The only C++ of the tree: a thin C face over
+// sstable.cc: the table reader of sstable.h. The programs' only C++: a thin C face over
 // LevelDB's public table API (leveldb/table.h). No exception crosses it (LevelDB throws none;
 // allocation failures abort as in the rest of LevelDB). The writer is sstable_write.c.
 #include "sstable.h"
@@ -9,11 +9,7 @@
 #include <leveldb/options.h>
 #include <leveldb/table.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <string>
 

@@ -22,6 +22,7 @@
 #include "sstable.h"
 
 #include "byteorder.h"
+#include "bytes.h"
 #include "crc32c.h"
 #include "errf.h"
 #include "obs.h"
@@ -43,17 +44,10 @@
 #define OUT_BUFFER (1u << 20) /* octets per write(2): whole buffers, not one write per block */
 #define ENTRY_MAX (1u << 30)  /* a key or value above this is refused (offsets are 32 bits) */
 
-/* A growable octet buffer. */
-struct bytes {
-    uint8_t *p;
-    size_t len, cap;
-};
-
 struct block {
-    struct bytes buf;
-    uint32_t *restarts;
-    size_t nrestarts, restarts_cap;
-    int counter; /* entries since the last restart */
+    struct td_bytes buf;
+    struct td_bytes restarts; /* the restart offsets, fixed32 each, as the block ends with them */
+    int counter;              /* entries since the last restart */
 };
 
 struct td_sst_writer {
@@ -65,9 +59,9 @@ struct td_sst_writer {
     char why[160];
 
     struct block data, index;
-    struct bytes last;   /* the last key added */
-    struct bytes scratch; /* a separator key; a block's snappy form */
-    struct bytes out;     /* written out in OUT_BUFFER pieces */
+    struct td_bytes last;    /* the last key added */
+    struct td_bytes scratch; /* a separator key; a block's snappy form */
+    struct td_bytes out;     /* written out in OUT_BUFFER pieces */
 
     int pending_index; /* a data block was written; its index entry waits for the next key */
     uint64_t pending_off, pending_size;
@@ -75,37 +69,28 @@ struct td_sst_writer {
     uint64_t entries;
 };
 
-static int reserve(struct bytes *b, size_t more)
-{
-    if (b->cap - b->len >= more)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < more)
-        cap *= 2;
-    uint8_t *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
+/* An empty block: no entries, the first restart at offset 0 (block_init made room for it). */
 static void block_reset(struct block *k)
 {
     k->buf.len = 0;
-    k->restarts[0] = 0;
-    k->nrestarts = 1;
+    td_put_le32(k->restarts.p, 0);
+    k->restarts.len = 4;
     k->counter = 0;
 }
 
 static int block_init(struct block *k)
 {
     memset(k, 0, sizeof *k);
-    k->restarts_cap = 64;
-    if (!(k->restarts = malloc(k->restarts_cap * sizeof *k->restarts)))
+    if (td_bytes_reserve(&k->restarts, 4) != 0)
         return -1;
     block_reset(k);
     return 0;
+}
+
+static void block_free(struct block *k)
+{
+    td_bytes_free(&k->buf);
+    td_bytes_free(&k->restarts);
 }
 
 static int block_empty(const struct block *k)
@@ -116,7 +101,7 @@ static int block_empty(const struct block *k)
 /* Octets the block would have finished (LevelDB's CurrentSizeEstimate). */
 static size_t block_size_now(const struct block *k)
 {
-    return k->buf.len + k->nrestarts * 4 + 4;
+    return k->buf.len + k->restarts.len + 4;
 }
 
 /* Appends one entry; shared is the prefix it shares with the key before it (0 at a restart). */
@@ -124,19 +109,15 @@ static int block_add(struct block *k, int restart_interval, const uint8_t *key, 
                      const uint8_t *val, size_t vlen)
 {
     if (k->counter >= restart_interval) {
-        if (k->nrestarts == k->restarts_cap) {
-            uint32_t *r = realloc(k->restarts, 2 * k->restarts_cap * sizeof *r);
-            if (!r)
-                return -1;
-            k->restarts = r;
-            k->restarts_cap *= 2;
-        }
-        k->restarts[k->nrestarts++] = (uint32_t)k->buf.len;
+        if (td_bytes_reserve(&k->restarts, 4) != 0)
+            return -1;
+        td_put_le32(k->restarts.p + k->restarts.len, (uint32_t)k->buf.len);
+        k->restarts.len += 4;
         k->counter = 0;
         shared = 0;
     }
     size_t rest = klen - shared;
-    if (reserve(&k->buf, 3 * 5 + rest + vlen) != 0)
+    if (td_bytes_reserve(&k->buf, 3 * 5 + rest + vlen) != 0)
         return -1;
     uint8_t *p = k->buf.p + k->buf.len;
     p += td_varint_put(p, shared);
@@ -156,15 +137,10 @@ static int block_add(struct block *k, int restart_interval, const uint8_t *key, 
 /* Appends the restart array; the block's octets are then buf.p[0..buf.len). */
 static int block_finish(struct block *k)
 {
-    if (reserve(&k->buf, k->nrestarts * 4 + 4) != 0)
-        return -1;
-    for (size_t i = 0; i < k->nrestarts; i++) {
-        td_put_le32(k->buf.p + k->buf.len, k->restarts[i]);
-        k->buf.len += 4;
-    }
-    td_put_le32(k->buf.p + k->buf.len, (uint32_t)k->nrestarts);
-    k->buf.len += 4;
-    return 0;
+    uint8_t count[4];
+    td_put_le32(count, (uint32_t)(k->restarts.len / 4));
+    return td_bytes_put(&k->buf, k->restarts.p, k->restarts.len) != 0 || td_bytes_put(&k->buf, count, 4) != 0 ? -1
+                                                                                                              : 0;
 }
 
 static int fail(struct td_sst_writer *w, const char *what)
@@ -223,7 +199,7 @@ static int write_block(struct td_sst_writer *w, struct block *k, uint64_t *off, 
     uint8_t type = TYPE_RAW;
     size_t zcap = snappy_max_compressed_length(raw_len);
     w->scratch.len = 0;
-    if (reserve(&w->scratch, zcap) != 0)
+    if (td_bytes_reserve(&w->scratch, zcap) != 0)
         return fail(w, "out of memory");
     size_t zlen = zcap;
     if (snappy_compress((const char *)raw, raw_len, (char *)w->scratch.p, &zlen) == SNAPPY_OK &&
@@ -288,10 +264,9 @@ struct td_sst_writer *td_sst_writer_open(const char *path, size_t block_size, in
         w->block_size = block_size;
         w->restart_interval = restart_interval;
         w->path = strdup(path);
-        w->out.p = malloc(OUT_BUFFER);
-        w->out.cap = OUT_BUFFER;
     }
-    if (!w || !w->path || !w->out.p || block_init(&w->data) != 0 || block_init(&w->index) != 0) {
+    if (!w || !w->path || td_bytes_reserve(&w->out, OUT_BUFFER) != 0 || block_init(&w->data) != 0 ||
+        block_init(&w->index) != 0) {
         td_errf(err, errlen, "out of memory");
         if (w) {
             w->fd = -1;
@@ -329,7 +304,7 @@ int td_sst_add(struct td_sst_writer *w, const uint8_t *key, size_t klen, const u
         if (shared < klen && shared < w->last.len && w->last.p[shared] < 0xff &&
             w->last.p[shared] + 1 < key[shared]) {
             w->scratch.len = 0;
-            if (reserve(&w->scratch, shared + 1) != 0) {
+            if (td_bytes_reserve(&w->scratch, shared + 1) != 0) {
                 fail(w, "out of memory");
                 goto out;
             }
@@ -349,7 +324,7 @@ int td_sst_add(struct td_sst_writer *w, const uint8_t *key, size_t klen, const u
     }
     /* last becomes key: its first `shared` octets already are key's */
     w->last.len = shared;
-    if (reserve(&w->last, klen - shared) != 0) {
+    if (td_bytes_reserve(&w->last, klen - shared) != 0) {
         fail(w, "out of memory");
         goto out;
     }
@@ -388,11 +363,8 @@ static int write_tail(struct td_sst_writer *w)
 {
     uint64_t meta_off, meta_size, index_off, index_size;
     struct block meta;
-    if (block_init(&meta) != 0)
-        return fail(w, "out of memory");
-    int rc = write_block(w, &meta, &meta_off, &meta_size);
-    free(meta.buf.p);
-    free(meta.restarts);
+    int rc = block_init(&meta) != 0 ? fail(w, "out of memory") : write_block(w, &meta, &meta_off, &meta_size);
+    block_free(&meta);
     if (rc != 0)
         return -1;
     if (w->pending_index) {
@@ -450,13 +422,11 @@ void td_sst_abandon(struct td_sst_writer **wp)
     *wp = NULL;
     if (w->fd >= 0)
         close(w->fd);
-    free(w->data.buf.p);
-    free(w->data.restarts);
-    free(w->index.buf.p);
-    free(w->index.restarts);
-    free(w->last.p);
-    free(w->scratch.p);
-    free(w->out.p);
+    block_free(&w->data);
+    block_free(&w->index);
+    td_bytes_free(&w->last);
+    td_bytes_free(&w->scratch);
+    td_bytes_free(&w->out);
     free(w->path);
     free(w);
 }

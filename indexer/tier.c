@@ -1,5 +1,7 @@
 /* tier.c: generations of every tier from observations, with their source files (tier.h). */
 #include "tier.h"
+
+#include "bytes.h"
 #include "byteorder.h"
 #include "dedupe.h"
 #include "durable.h"
@@ -300,8 +302,8 @@ struct td_tier_build {
     struct gen_writer ws;             /* lane 1's sorter is fed on this thread until finish */
     uint8_t *split;                   /* lane 1's first key, once chosen (NULL: sampling) */
     size_t split_len;
-    uint8_t *sample;                  /* held entries: u32le klen, key, struct td_obs_value */
-    size_t sample_len, sample_cap, sample_n;
+    struct td_bytes sample;           /* held entries: u32le klen, key, struct td_obs_value */
+    size_t sample_n;
     uint64_t sample_lane0;            /* weight of lane 0's entries while sampling */
     struct td_obs_writer *sw;
     uint8_t *mark;                    /* TD_TIER_SRC_MARK | obs key */
@@ -456,7 +458,7 @@ void td_tier_build_abort(struct td_tier_build **bp)
     free(b->mark);
     free(b->pend);
     free(b->split);
-    free(b->sample);
+    td_bytes_free(&b->sample);
     free(b);
     *bp = NULL;
 }
@@ -493,9 +495,9 @@ static int split_settle(struct td_tier_build *b, char *err, size_t errlen)
     }
     uint64_t total = b->sample_lane0;
     size_t n = 0;
-    for (size_t o = 0; o < b->sample_len; n++) {
-        h[n].klen = td_get_le32(b->sample + o);
-        h[n].key = b->sample + o + 4;
+    for (size_t o = 0; o < b->sample.len; n++) {
+        h[n].klen = td_get_le32(b->sample.p + o);
+        h[n].key = b->sample.p + o + 4;
         o += 4 + h[n].klen + sizeof(struct td_obs_value);
         total += h[n].klen + SPLIT_VALUE_WEIGHT;
     }
@@ -528,9 +530,8 @@ static int split_settle(struct td_tier_build *b, char *err, size_t errlen)
     free(h);
     if (rc != 0)
         return -1;
-    free(b->sample);
-    b->sample = NULL;
-    b->sample_len = b->sample_cap = b->sample_n = 0;
+    td_bytes_free(&b->sample);
+    b->sample_n = 0;
     return 0;
 }
 
@@ -544,25 +545,15 @@ static int sort_add(struct td_tier_build *b, const uint8_t *key, size_t klen, co
         b->sample_lane0 += klen + SPLIT_VALUE_WEIGHT;
         return td_dedupe_add(b->dd[0], key, klen, v, err, errlen);
     }
-    size_t need = 4 + klen + sizeof *v;
-    if (b->sample_len + need > b->sample_cap) {
-        size_t cap = b->sample_cap ? b->sample_cap : 64u << 10;
-        while (cap < b->sample_len + need)
-            cap *= 2;
-        uint8_t *p = realloc(b->sample, cap);
-        if (!p) {
-            td_errf(err, errlen, "index build: out of memory");
-            return -1;
-        }
-        b->sample = p;
-        b->sample_cap = cap;
+    uint8_t kl[4];
+    td_put_le32(kl, (uint32_t)klen);
+    if (td_bytes_put(&b->sample, kl, 4) != 0 || td_bytes_put(&b->sample, key, klen) != 0 ||
+        td_bytes_put(&b->sample, v, sizeof *v) != 0) {
+        td_errf(err, errlen, "index build: out of memory");
+        return -1;
     }
-    td_put_le32(b->sample + b->sample_len, (uint32_t)klen);
-    memcpy(b->sample + b->sample_len + 4, key, klen);
-    memcpy(b->sample + b->sample_len + 4 + klen, v, sizeof *v);
-    b->sample_len += need;
     size_t max_n = b->opts.split_sample ? b->opts.split_sample : SPLIT_SAMPLE_ENTRIES;
-    if (++b->sample_n >= max_n || b->sample_len >= SPLIT_SAMPLE_OCTETS)
+    if (++b->sample_n >= max_n || b->sample.len >= SPLIT_SAMPLE_OCTETS)
         return split_settle(b, err, errlen);
     return 0;
 }

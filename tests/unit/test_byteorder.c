@@ -2,6 +2,7 @@
 #include "byteorder.h"
 #include "errf.h"
 #include "tt.h"
+#include "bytes.h"
 #include "varint.h"
 
 static const uint8_t SEQ[9] = { 0xee, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
@@ -136,8 +137,35 @@ static void test_varint(void)
     CHECK_EQ(v, 7);
 }
 
+/* bytes.h: appends keep every octet in order across growth; an empty put on an empty buffer
+ * is fine; a size that cannot be had is refused and leaves the buffer as it was. */
+static void test_bytes(void)
+{
+    struct td_bytes b = { 0 };
+    CHECK_EQ(td_bytes_put(&b, NULL, 0), 0);
+    CHECK_EQ(b.len, 0);
+    int bad = 0;
+    for (unsigned i = 0; i < 10000; i++) {
+        uint8_t x[3] = { (uint8_t)i, (uint8_t)(i >> 8), 0x5a };
+        bad += td_bytes_put(&b, x, sizeof x) != 0;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(b.len, 30000);
+    CHECK(b.cap >= b.len);
+    for (unsigned i = 0; i < 10000; i++)
+        bad += b.p[3 * i] != (uint8_t)i || b.p[3 * i + 1] != (uint8_t)(i >> 8) || b.p[3 * i + 2] != 0x5a;
+    CHECK_EQ(bad, 0);
+    uint8_t *p = b.p;
+    size_t cap = b.cap;
+    CHECK_EQ(td_bytes_reserve(&b, SIZE_MAX - 8), -1);
+    CHECK(b.p == p && b.cap == cap && b.len == 30000);
+    td_bytes_free(&b);
+    CHECK(b.p == NULL && b.len == 0 && b.cap == 0);
+}
+
 int main(void)
 {
+    TT_RUN(test_bytes);
     TT_RUN(test_varint);
     TT_RUN(test_le_get);
     TT_RUN(test_be_get);
